@@ -22,12 +22,12 @@ enum yaml_kind {
 
 struct yaml_node {
 	enum yaml_kind kind;
-	const char *file;	/* owned by the parse, shared by every node */
-	unsigned line;		/* 1-based */
-	char *scalar;		/* YAML_DOC_SCALAR only, NUL-terminated */
-	bool quoted;		/* scalar was single- or double-quoted */
-	size_t count;		/* children of a sequence or mapping */
-	char **keys;		/* mapping keys, count of them */
+	const char *file;         /* owned by the parse, shared by every node */
+	unsigned line;            /* 1-based */
+	char *scalar;             /* YAML_DOC_SCALAR only, NUL-terminated */
+	bool quoted;              /* scalar was single- or double-quoted */
+	size_t count;             /* children of a sequence or mapping */
+	char **keys;              /* mapping keys, count of them */
 	struct yaml_node **items; /* sequence items or mapping values */
 };
 
@@ -42,10 +42,10 @@ struct yaml_node {
  * writes "FILE:LINE: what" to error.
  */
 bool yaml_doc_parse_file(const char *path, struct yaml_node ***docs,
-			 size_t *count, char *error, size_t error_size);
+                         size_t *count, char *error, size_t error_size);
 bool yaml_doc_parse_string(const char *name, const char *text, size_t len,
-			   struct yaml_node ***docs, size_t *count,
-			   char *error, size_t error_size);
+                           struct yaml_node ***docs, size_t *count, char *error,
+                           size_t error_size);
 /* Frees docs parsed together; the array itself too. */
 void yaml_doc_free_all(struct yaml_node **docs, size_t count);
 /* Frees one tree made by yaml_doc_new_* or yaml_doc_copy. */
@@ -57,7 +57,7 @@ void yaml_doc_free(struct yaml_node *node);
 struct yaml_node *yaml_doc_get(const struct yaml_node *map, const char *key);
 /* Follows a dotted path of mapping keys ("spec.chart.spec.chart"). */
 struct yaml_node *yaml_doc_path(const struct yaml_node *node,
-				const char *dotted);
+                                const char *dotted);
 /* The scalar text under key, or NULL when absent or not a scalar. */
 const char *yaml_doc_get_str(const struct yaml_node *map, const char *key);
 /* True for "true" / "false" scalars; false and *out untouched otherwise. */
@@ -74,7 +74,7 @@ struct yaml_node *yaml_doc_new_scalar(const char *text);
 struct yaml_node *yaml_doc_copy(const struct yaml_node *node);
 /* Sets key in a mapping to value (taking ownership), replacing any old one. */
 bool yaml_doc_set(struct yaml_node *map, const char *key,
-		  struct yaml_node *value);
+                  struct yaml_node *value);
 /*
  * Merges overlay into base the way Helm merges values files: mappings merge
  * key by key recursively, anything else in overlay replaces what base has.
@@ -85,7 +85,7 @@ bool yaml_doc_set(struct yaml_node *map, const char *key,
  * consumed, overlay is only read.
  */
 struct yaml_node *yaml_doc_merge(struct yaml_node *base,
-				 const struct yaml_node *overlay);
+                                 const struct yaml_node *overlay);
 
 /* ---- writing ---- */
 
