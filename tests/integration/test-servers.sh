@@ -54,7 +54,11 @@ is "the role survives the restart" \
 	"$(pg_sql "select count(*) from pg_roles where rolname = 'app'")" "1"
 
 dir=$SRV_DIR
+bouncer_pid=$PGB_PID
+redis_pid=$REDIS_PID
 servers_cleanup
+not_ok "pgbouncer is stopped after cleanup" kill -0 "$bouncer_pid"
+not_ok "redis is stopped after cleanup" kill -0 "$redis_pid"
 not_ok "the temporary directory is gone after cleanup" test -e "$dir"
 not_ok "postgres is stopped after cleanup" port_in_use "$PG_PORT"
 done_testing

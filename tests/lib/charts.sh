@@ -11,7 +11,7 @@
 #
 # Source tests/lib/common.sh first.
 
-HELMS="HELM3 HELM4"
+export HELMS="HELM3 HELM4"
 
 helm_of() {
 	eval echo "\$$1"

@@ -34,6 +34,23 @@ as_server_user() {
 	fi
 }
 
+# server_spawn LOG COMMAND...: start a server in the background as the server
+# user and record its pid in SPAWNED_PID. The command is started directly
+# (setpriv and env exec into it), so the pid is the server's own and killing
+# it stops the server, not a wrapper subshell.
+server_spawn() {
+	local log=$1
+	shift
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$SRV_USER" --regid="$SRV_USER" --init-groups \
+			--reset-env -- env PATH="$PATH" "$@" >"$log" 2>&1 &
+	else
+		"$@" >"$log" 2>&1 &
+	fi
+	SPAWNED_PID=$!
+	SRV_PIDS+=("$SPAWNED_PID")
+}
+
 srv_give() {
 	[ "$(id -u)" = 0 ] || return 0
 	chown -R "$SRV_USER:" "$@"
@@ -170,9 +187,8 @@ pgbouncer_start() {
 	local ini=$1 log=${2:-$SRV_DIR/pgbouncer.log} port
 	port=$(sed -n 's/^[[:space:]]*listen_port[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' "$ini" | tail -n 1)
 	srv_give "$ini"
-	as_server_user pgbouncer "$ini" >"$log" 2>&1 &
-	PGB_PID=$!
-	SRV_PIDS+=("$PGB_PID")
+	server_spawn "$log" pgbouncer "$ini"
+	PGB_PID=$SPAWNED_PID
 	if ! wait_port "${port:-6432}" 10; then
 		echo "servers: pgbouncer did not listen on ${port:-6432}; log: $log" >&2
 		tail -n 20 "$log" >&2
@@ -203,9 +219,8 @@ requirepass $(cat "$REDIS_PASSWORD_FILE")
 CONF
 	chmod 600 "$dir/redis.conf"
 	srv_give "$dir"
-	as_server_user redis-server "$dir/redis.conf" >"$dir/redis.log" 2>&1 &
-	REDIS_PID=$!
-	SRV_PIDS+=("$REDIS_PID")
+	server_spawn "$dir/redis.log" redis-server "$dir/redis.conf"
+	REDIS_PID=$SPAWNED_PID
 	wait_port "$REDIS_PORT" 10 || {
 		echo "servers: redis did not start; log: $dir/redis.log" >&2
 		return 1
