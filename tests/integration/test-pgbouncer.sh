@@ -10,6 +10,9 @@
 # and run with the init container's rendered arguments; only the directories
 # of the Secret mount and the memory volume, the Postgres host and port and
 # the listen address are moved to this machine.
+
+# The helpers below run through ok/ok_here, which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -uo pipefail
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -22,7 +25,7 @@ POOL=5
 CLIENTS=$((POOL * 10))
 # What the password of app_user contains besides random characters: both
 # characters that the user list format treats specially or might.
-ODD='q"u\o"te\\'
+ODD="q\"u\\o\"te\\"
 
 # configmap_key RENDERED KEY: one key of the rendered ConfigMap.
 configmap_key() {
@@ -133,7 +136,7 @@ main() {
 	is "the user list is readable by its owner only" \
 		"$(stat -c %a "$work/run/userlist.txt")" 600
 	contains "a double quote in a password is written twice" \
-		"$(cat "$work/run/userlist.txt")" 'q""u\o""te\\'
+		"$(cat "$work/run/userlist.txt")" "q\"\"u\\o\"\"te\\"
 	lacks "the password's trailing newline is not in the user list" \
 		"$(cat "$work/run/userlist.txt")" "$ODD
 \""

@@ -79,3 +79,16 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: ["ALL"]
 {{- end }}
+
+{{/* Fails the render when the pools could open more server connections than
+the budget Postgres grants this release. */}}
+{{- define "pgbouncer.checkBudget" -}}
+{{- $total := 0 }}
+{{- range .Values.databases }}
+{{- $total = add $total .poolSize }}
+{{- end }}
+{{- $total = mul $total .Values.replicaCount }}
+{{- if gt (int $total) (int .Values.postgres.connectionBudget) }}
+{{- fail (printf "pgbouncer: the pools open up to %d server connections (pool sizes x %d replicas) but postgres.connectionBudget is %d: lower a databases.*.poolSize, or raise the budget after checking Postgres max_connections (see the chart README's pool budget)" (int $total) (int .Values.replicaCount) (int .Values.postgres.connectionBudget)) }}
+{{- end }}
+{{- end }}
