@@ -17,24 +17,9 @@ CHART=$ROOT/charts/pgbouncer
 APPLIANCE=$CHART/ci/appliance-values.yaml
 PROFILE=$ROOT/appliance/flux/profiles/talos-single-node/values/pgbouncer.yaml
 
-# undocumented_keys VALUES: keys of VALUES without a "# --" comment above
-# them, outside lists and outside free-form maps (resources and the like).
+# undocumented_keys VALUES: the keys of VALUES without a "# --" comment.
 undocumented_keys() {
-	awk '
-	/^ *#/ { if ($0 ~ /^ *# --/) documented = 1; next }
-	/^ *$/ { next }
-	{
-		match($0, /^ */); depth = RLENGTH
-		while (opaque && depth <= opaque_depth) opaque = 0
-		if (listing && depth <= list_depth && $0 !~ /^ *- /) listing = 0
-		if ($0 ~ /^ *- /) { listing = 1; list_depth = depth }
-		if (listing || opaque) { documented = 0; next }
-		if ($0 ~ /^ *[A-Za-z_][A-Za-z0-9_]*:/ && !documented) print NR ": " $0
-		if ($0 ~ /^ *(resources|podAnnotations|nodeSelector|affinity):/) {
-			opaque = 1; opaque_depth = depth
-		}
-		documented = 0
-	}' "$1"
+	awk -f "$ROOT/tests/charts/values-doc.awk" "$1"
 }
 
 # query JQ: jq over the default render.
@@ -85,7 +70,7 @@ test_renders() {
 		ok "the profile's values render" "$HELM4" template pgbouncer \
 			"$CHART" -f "$PROFILE"
 	else
-		skip "the profile's values render" "$PROFILE is still a placeholder"
+		skip "the profile's values render" "$PROFILE is missing or still a placeholder"
 	fi
 }
 

@@ -23,24 +23,9 @@ WORKERS="workflow-worker:4000:/readyz:yes
 email-service:8080:/health:no
 temporal-worker:8080:/ready:yes"
 
-# undocumented_keys VALUES: keys of VALUES without a "# --" comment above
-# them, outside lists and outside free-form maps (resources and the like).
+# undocumented_keys VALUES: the keys of VALUES without a "# --" comment.
 undocumented_keys() {
-	awk '
-	/^ *#/ { if ($0 ~ /^ *# --/) documented = 1; next }
-	/^ *$/ { next }
-	{
-		match($0, /^ */); depth = RLENGTH
-		while (opaque && depth <= opaque_depth) opaque = 0
-		if (listing && depth <= list_depth && $0 !~ /^ *- /) listing = 0
-		if ($0 ~ /^ *- /) { listing = 1; list_depth = depth }
-		if (listing || opaque) { documented = 0; next }
-		if ($0 ~ /^ *[A-Za-z_][A-Za-z0-9_]*:/ && !documented) print NR ": " $0
-		if ($0 ~ /^ *(resources|podAnnotations|nodeSelector|affinity):/) {
-			opaque = 1; opaque_depth = depth
-		}
-		documented = 0
-	}' "$1"
+	awk -f "$ROOT/tests/charts/values-doc.awk" "$1"
 }
 
 # q JQ: jq over the default render of the current chart.
@@ -84,7 +69,7 @@ test_renders() {
 	if grep -q -v -e '^#' -e '^$' "$profile" 2>/dev/null; then
 		ok "$chart: the profile's values render" template -f "$profile"
 	else
-		skip "$chart: the profile's values render" "$profile is still a placeholder"
+		skip "$chart: the profile's values render" "$profile is missing or still a placeholder"
 	fi
 	render HELM4 "$WORK/$chart-optional.yaml" "$dir" "$chart" \
 		--set autoscaling.enabled=true --set podDisruptionBudget.enabled=true \
