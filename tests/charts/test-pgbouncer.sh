@@ -12,15 +12,12 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/charts.sh
 . "$ROOT/tests/lib/charts.sh"
+# shellcheck source=tests/charts/values-docs.sh
+. "$ROOT/tests/charts/values-docs.sh"
 
 CHART=$ROOT/charts/pgbouncer
 APPLIANCE=$CHART/ci/appliance-values.yaml
 PROFILE=$ROOT/appliance/flux/profiles/talos-single-node/values/pgbouncer.yaml
-
-# undocumented_keys VALUES: the keys of VALUES without a "# --" comment.
-undocumented_keys() {
-	awk -f "$ROOT/tests/charts/values-doc.awk" "$1"
-}
 
 # query JQ: jq over the default render.
 query() {
@@ -142,6 +139,8 @@ test_rejections() {
 		"$("$HELM3" template pgbouncer "$CHART" --set replicaCount=2 2>&1)" \
 		"up to 60 server connections"
 	is "every values key has a # -- comment" "$(undocumented_keys "$CHART/values.yaml")" ""
+	is "the README's values table names every top-level key" \
+		"$(keys_missing_from_readme "$CHART")" ""
 }
 
 test_start_script() {

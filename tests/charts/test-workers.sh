@@ -15,6 +15,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/charts.sh
 . "$ROOT/tests/lib/charts.sh"
+# shellcheck source=tests/charts/values-docs.sh
+. "$ROOT/tests/charts/values-docs.sh"
 
 PROFILE_DIR=$ROOT/appliance/flux/profiles/talos-single-node/values
 
@@ -22,11 +24,6 @@ PROFILE_DIR=$ROOT/appliance/flux/profiles/talos-single-node/values
 WORKERS="workflow-worker:4000:/readyz:yes
 email-service:8080:/health:no
 temporal-worker:8080:/ready:yes"
-
-# undocumented_keys VALUES: the keys of VALUES without a "# --" comment.
-undocumented_keys() {
-	awk -f "$ROOT/tests/charts/values-doc.awk" "$1"
-}
 
 # q JQ: jq over the default render of the current chart.
 q() {
@@ -176,6 +173,8 @@ main() {
 		test_contract "$port" "$path" "$temporal"
 		test_rejections
 	done <<<"$WORKERS"
+	is "workflow-worker: the README's values table names every top-level key" \
+		"$(keys_missing_from_readme "$ROOT/charts/workflow-worker")" ""
 	test_alike
 	done_testing
 }

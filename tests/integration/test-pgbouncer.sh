@@ -23,9 +23,10 @@ set -uo pipefail
 
 POOL=5
 CLIENTS=$((POOL * 10))
-# What the password of app_user contains besides random characters: both
-# characters that the user list format treats specially or might.
-ODD="q\"u\\o\"te\\"
+# What the password of app_user contains besides random characters: the
+# quote the user list format escapes, and what a shell, SQL or another file
+# format would treat specially (backslash, space, single quote, dollar).
+ODD="q\"u\\o\"te\\ it's \$x"
 
 # configmap_key RENDERED KEY: one key of the rendered ConfigMap.
 configmap_key() {
@@ -136,7 +137,7 @@ main() {
 	is "the user list is readable by its owner only" \
 		"$(stat -c %a "$work/run/userlist.txt")" 600
 	contains "a double quote in a password is written twice" \
-		"$(cat "$work/run/userlist.txt")" "q\"\"u\\o\"\"te\\"
+		"$(cat "$work/run/userlist.txt")" "q\"\"u\\o\"\"te\\ it's \$x\""
 	lacks "the password's trailing newline is not in the user list" \
 		"$(cat "$work/run/userlist.txt")" "$ODD
 \""
@@ -189,6 +190,10 @@ main() {
 	contains "a user not in the list (the superuser) is rejected" \
 		"$(through postgres "$(cat "$PG_SUPERUSER_PASSWORD_FILE")" server \
 			'select 1')" "authentication failed"
+
+	pg_stop
+	ok "with postgres down pgbouncer still accepts TCP (what its probes see)" \
+		port_in_use "$BOUNCER_PORT"
 
 	stop_bouncer
 	render HELM4 "$work/default.yaml" "$ROOT/charts/pgbouncer" pgbouncer &&
