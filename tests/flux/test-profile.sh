@@ -84,6 +84,7 @@ is "temporal: the schema Job is no Helm hook (set for every profile in the base)
 	"$(hr temporal '.spec.values.schema.useHelmHooks')" "false"
 
 # --- dependsOn: exactly the design's graph, and acyclic ----------------------
+# shellcheck disable=SC2016 # $n is a jq variable
 edges=$(q '[.[] | select(.kind == "HelmRelease") | .metadata.name as $n | (.spec.dependsOn // [])[] | "\($n)->\(.name)"] | sort | join(" ")')
 is "dependsOn is exactly the design's graph" "$edges" \
 	"email-service->alga-core email-service->pgbouncer temporal->alga-core temporal-worker->alga-core temporal-worker->pgbouncer temporal-worker->temporal workflow-worker->alga-core workflow-worker->pgbouncer"
@@ -92,6 +93,7 @@ is "pgbouncer depends on nothing (alga-core's server routes through it)" \
 is "every dependency names a release in the same namespace" \
 	"$(q '[.[] | select(.kind == "HelmRelease") | (.spec.dependsOn // [])[] | select(.namespace != null and .namespace != "alga")] | length')" "0"
 # acyclic EDGES: tsort fails on a loop ("a->b" means a waits for b).
+# shellcheck disable=SC2317 # called through ok and not_ok
 acyclic() {
 	tr ' ' '\n' <<<"$1" | sed 's/->/ /' | awk 'NF { print $2, $1 }' | tsort
 }
@@ -130,13 +132,24 @@ done
 
 # Every image tag of the profile is pinned; Temporal goes direct to Postgres,
 # everything else of ours through PgBouncer.
-tags=$(cat "$profile"/values/*.yaml | node tools/yaml-to-json.mjs 2>/dev/null |
+tags=$(for f in "$profile"/values/*.yaml; do node tools/yaml-to-json.mjs "$f"; done 2>/dev/null |
 	jq -r '.[] | .. | objects | select(has("repository") and has("tag")) | "\(.repository):\(.tag)"')
 ok "the profile's values name at least the Temporal images" test -n "$tags"
 lacks "no image tag in the profile's values is empty or latest" \
 	"$(grep -E ':(latest)?$' <<<"$tags")" ":"
-lacks "only Temporal's values name alga-core's Postgres (the rest use PgBouncer)" \
-	"$(grep -l 'alga-core-postgres' "$profile"/values/*.yaml | grep -v '/temporal.yaml$')" "values"
+# direct_postgres: the values files of apps and workers that name alga-core's
+# Postgres outside a comment (PgBouncer and Temporal are meant to).
+direct_postgres() {
+	local f
+	for f in "$profile"/values/*.yaml; do
+		case ${f##*/} in
+		pgbouncer.yaml | temporal.yaml) continue ;;
+		esac
+		! grep -v '^[[:space:]]*#' "$f" | grep -q 'alga-core-postgres' || echo "$f"
+	done
+}
+is "apps and workers name no direct Postgres address (they use PgBouncer)" \
+	"$(direct_postgres)" ""
 is "Temporal's two stores use alga-core-postgres:5432 with role temporal and Secret alga-core-db" \
 	"$(node tools/yaml-to-json.mjs "$profile/values/temporal.yaml" | jq -r '[.[0].server.config.persistence.datastores[] | .sql | "\(.connectAddr) \(.user) \(.existingSecret)/\(.secretKey) \(.databaseName)"] | join(", ")')" \
 	"alga-core-postgres:5432 temporal alga-core-db/temporal-password temporal, alga-core-postgres:5432 temporal alga-core-db/temporal-password temporal_visibility"
