@@ -133,7 +133,7 @@ ready_jsonpath='{.status.conditions[?(@.type=="Ready")].status}{"\t"}{.status.co
 # states: one line for the Git source, the Kustomization and each
 # HelmRelease; nothing for what does not exist yet.
 states() {
-	for kind in gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io; do
+	for kind in gitrepository.source.toolkit.fluxcd.io kustomization.kustomize.toolkit.fluxcd.io; do
 		"$kubectl" -n flux-system get "$kind" alga-appliance \
 			-o "jsonpath=${kind%%.*}/{.metadata.name}{\"\t\"}$ready_jsonpath" \
 			2>/dev/null || true

@@ -47,7 +47,7 @@ table() {
 
 # flux_objects: the source and the Kustomization that deploy.sh created.
 flux_objects() {
-	for kind in gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io; do
+	for kind in gitrepository.source.toolkit.fluxcd.io kustomization.kustomize.toolkit.fluxcd.io; do
 		"$kubectl" -n flux-system get "$kind" alga-appliance \
 			-o "jsonpath=${kind%%.*}/{.metadata.name}{\"\\t\"}$ready{\"\\t\"}{.status.artifact.revision}{.status.lastAppliedRevision}{\"\\t\"}$message{\"\\n\"}" \
 			2>/dev/null || printf '%s/alga-appliance\tMissing\t\t\tnot found (run appliance/scripts/deploy.sh)\n' "${kind%%.*}"
@@ -71,7 +71,8 @@ bootstrap() {
 		return 0
 	fi
 	state=$("$kubectl" -n "$namespace" get "job/$job" \
-		-o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}' 2>/dev/null) || true
+		-o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}' 2>/dev/null |
+		sed 's/ *$//') || true
 	outcome=$("$kubectl" -n "$namespace" logs "job/$job" -c bootstrap 2>/dev/null |
 		grep -E 'running seeds|seeds already present, skipping|partial seed' |
 		tail -n 1) || true

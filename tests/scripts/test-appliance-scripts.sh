@@ -29,8 +29,13 @@ case $args in
 *" get crd "*) echo "            - RetryOnFailure" ;;
 *" get deployment "*) [ ! -f "$STUB/no-flux" ]; exit ;;
 *" apply -f - "*) cat >"$STUB/applied.yaml"; exit 0 ;;
-*" get gitrepositories."*) printf 'gitrepositories/alga-appliance\tTrue\tSucceeded\tstored artifact for revision main@sha1:0123abc\n' ;;
-*" get kustomizations."*) printf 'kustomizations/alga-appliance\tTrue\tReconciliationSucceeded\tApplied revision: main@sha1:0123abc\n' ;;
+*" get gitrepository."* | *" get kustomization."*)
+	kind=${args#* get }
+	kind=${kind%%.*}
+	revision=""
+	[[ $args != *artifact.revision* ]] || revision="main@sha1:0123abc	"
+	printf '%s/alga-appliance\tTrue\tSucceeded\t%sup to date\n' "$kind" "$revision"
+	;;
 *" get helmreleases."*)
 	step=$(($(cat "$STUB/step" 2>/dev/null || echo 0) + 1))
 	echo "$step" >"$STUB/step"
@@ -241,11 +246,11 @@ echo "alga-bootstrap: seed running seeds (10 ms)" >"$STUB/log"
 out=$("$scripts/status.sh" 2>&1)
 is "status.sh exits 0 when every release is Ready" "$?" "0"
 contains "it prints a table with a header" "$out" "NAME"
-contains "with the Kustomization" "$out" "kustomizations/alga-appliance"
+contains "with the Kustomization" "$out" "kustomization/alga-appliance"
 contains "and a row per release with its revision" "$out" "temporal-worker"
 contains "and the chart revision" "$out" "0.1.0+0123abc"
 contains "and the last bootstrap outcome" "$out" \
-	"bootstrap: job alga-core-bootstrap-1a2b3c4d: Complete ; outcome: alga-bootstrap: seed running seeds"
+	"bootstrap: job alga-core-bootstrap-1a2b3c4d: Complete; outcome: alga-bootstrap: seed running seeds"
 lacks "it changes nothing in the cluster" "$(cat "$STUB/calls")" "apply"
 
 fresh_stub
