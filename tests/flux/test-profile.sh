@@ -160,6 +160,33 @@ for image in $(q '.[] | select(.kind == "Deployment") | .spec.template.spec.cont
 	lacks "profile image $image is not latest" "$image" ":latest"
 done
 
+# --- our charts rendered with the profile's values ---------------------------
+# What Flux would install, offline: each chart of ours with its ConfigMap's
+# values. ALGA_TEST_CHARTS_DIR may point at another charts/ directory (to
+# try charts that are not merged yet); by default it is this repository's.
+charts_dir=${ALGA_TEST_CHARTS_DIR:-$ROOT/charts}
+for r in $our_charts; do
+	if [ ! -f "$charts_dir/$r/Chart.yaml" ]; then
+		skip "$r: renders with the profile's values" "no chart at $charts_dir/$r yet"
+		continue
+	fi
+	out=$work/render-$r.yaml
+	if ! "$HELM4" template "$r" "$charts_dir/$r" --namespace alga \
+		-f "$work/$r-values.yaml" >"$out" 2>"$out.err"; then
+		fail "$r: renders with the profile's values" "$(cat "$out.err")"
+		continue
+	fi
+	pass "$r: renders with the profile's values"
+	ok "$r: every rendered object is valid against the schemas" validate_schemas "$out"
+	node tools/yaml-to-json.mjs "$out" >"$out.json"
+	is "$r: every PVC (and claim template) uses local-path-retain" \
+		"$(jq -r '[.. | objects | select(.kind? == "PersistentVolumeClaim" or has("volumeClaimTemplates")) | (.spec.storageClassName // (.volumeClaimTemplates[]?.spec.storageClassName)) // "unset"] | map(select(. != "local-path-retain")) | join(" ")' "$out.json")" ""
+	is "$r: one replica of every workload" \
+		"$(jq -r '[.[] | select(.kind == "Deployment" or .kind == "StatefulSet") | select((.spec.replicas // 1) != 1) | .metadata.name] | join(" ")' "$out.json")" ""
+	is "$r: every DB_HOST outside the bootstrap Job is pgbouncer, port 6432" \
+		"$(jq -r '[.[] | select(.kind != "Job") | .. | objects | select(has("containers")) | (.initContainers // []) + .containers | .[] | (.env // []) as $e | [$e[] | select(.name == "DB_HOST" or .name == "DB_PORT") | "\(.name)=\(.value)"] | select(length > 0) | join(",")] | unique | map(select(. != "DB_HOST=pgbouncer,DB_PORT=6432")) | join(" ")' "$out.json")" ""
+done
+
 # --- namespaces and storage -------------------------------------------------
 is "namespace alga enforces Pod Security restricted" \
 	"$(q '.[] | select(.kind == "Namespace" and .metadata.name == "alga") | .metadata.labels["pod-security.kubernetes.io/enforce"]')" \
