@@ -204,6 +204,18 @@ contains "the provisioner stores volumes under /var (Talos's /opt is read-only)"
 	"$(q '.[] | select(.kind == "ConfigMap" and .metadata.name == "local-path-config") | .data["config.json"]')" \
 	'"/var/local-path-provisioner"'
 
+# --- the Talos patch agrees with the profile --------------------------------
+talos=$(node tools/yaml-to-json.mjs appliance/talos/single-node.yaml 2>&1)
+is "the Talos patch lets workloads onto the single control-plane node" \
+	"$(jq -r '.[0].cluster.allowSchedulingOnControlPlanes' <<<"$talos")" "true"
+storage_root=$(q '.[] | select(.kind == "ConfigMap" and .metadata.name == "local-path-config") | .data["config.json"]' |
+	jq -r '.nodePathMap[0].paths[0]')
+is "the Talos patch binds the provisioner's storage root into the kubelet, shared" \
+	"$(jq -r --arg p "$storage_root" '.[0].machine.kubelet.extraMounts[] | select(.destination == $p and .source == $p) | .options | sort | join(",")' <<<"$talos")" \
+	"bind,rshared,rw"
+is "the Talos patch sets Redis's overcommit sysctl on the node" \
+	"$(jq -r '.[0].machine.sysctls["vm.overcommit_memory"]' <<<"$talos")" "1"
+
 # --- file habits -------------------------------------------------------------
 while IFS= read -r file; do
 	case $file in
