@@ -135,6 +135,10 @@ done
 tags=$(for f in "$profile"/values/*.yaml; do node tools/yaml-to-json.mjs "$f"; done 2>/dev/null |
 	jq -r '.[] | .. | objects | select(has("repository") and has("tag")) | "\(.repository):\(.tag)"')
 ok "the profile's values name at least the Temporal images" test -n "$tags"
+is "every values file pins the same bootstrap image (the one alga-core runs)" \
+	"$(for f in "$profile"/values/*.yaml; do node tools/yaml-to-json.mjs "$f"; done 2>/dev/null |
+		jq -r '.[] | .bootstrap.image? // empty | "\(.repository):\(.tag)"' | sort -u)" \
+	"$(node tools/yaml-to-json.mjs "$profile/values/alga-core.yaml" | jq -r '.[0].bootstrap.image | "\(.repository):\(.tag)"')"
 lacks "no image tag in the profile's values is empty or latest" \
 	"$(grep -E ':(latest)?$' <<<"$tags")" ":"
 # direct_postgres: the values files of apps and workers that name alga-core's
@@ -183,6 +187,15 @@ for r in $our_charts; do
 		"$(jq -r '[.. | objects | select(.kind? == "PersistentVolumeClaim" or has("volumeClaimTemplates")) | (.spec.storageClassName // (.volumeClaimTemplates[]?.spec.storageClassName)) // "unset"] | map(select(. != "local-path-retain")) | join(" ")' "$out.json")" ""
 	is "$r: one replica of every workload" \
 		"$(jq -r '[.[] | select(.kind == "Deployment" or .kind == "StatefulSet") | select((.spec.replicas // 1) != 1) | .metadata.name] | join(" ")' "$out.json")" ""
+	# The namespace enforces Pod Security restricted: a pod short of it is
+	# rejected at admission, so check the four things restricted asks of
+	# every container (pod-level settings count for runAsNonRoot/seccomp).
+	is "$r: every container meets Pod Security restricted" \
+		"$(jq -r '[.[] | .. | objects | select(has("containers")) | .securityContext as $pod | (.initContainers // []) + .containers | .[] | .securityContext as $c | select(
+			(($c.runAsNonRoot // $pod.runAsNonRoot) != true)
+			or ($c.allowPrivilegeEscalation != false)
+			or ((($c.capabilities.drop // []) | index("ALL")) == null)
+			or (($c.seccompProfile.type // $pod.seccompProfile.type) != "RuntimeDefault")) | .name] | join(" ")' "$out.json")" ""
 	is "$r: every DB_HOST outside the bootstrap Job is pgbouncer, port 6432" \
 		"$(jq -r '[.[] | select(.kind != "Job") | .. | objects | select(has("containers")) | (.initContainers // []) + .containers | .[] | (.env // []) as $e | [$e[] | select(.name == "DB_HOST" or .name == "DB_PORT") | "\(.name)=\(.value)"] | select(length > 0) | join(",")] | unique | map(select(. != "DB_HOST=pgbouncer,DB_PORT=6432")) | join(" ")' "$out.json")" ""
 done
