@@ -138,9 +138,15 @@ states() {
 			-o "jsonpath=${kind%%.*}/{.metadata.name}{\"\t\"}$ready_jsonpath" \
 			2>/dev/null || true
 	done
+	# A release whose spec changed (another branch, say) but that
+	# helm-controller has not looked at since still shows its old Ready;
+	# count it as pending until the generations agree.
 	"$kubectl" -n "$namespace" get helmreleases.helm.toolkit.fluxcd.io \
-		-o "jsonpath={range .items[*]}{.metadata.name}{\"\t\"}$ready_jsonpath{end}" \
-		2>/dev/null || true
+		-o "jsonpath={range .items[*]}{.metadata.name}{\"\t\"}${ready_jsonpath%'{"\n"}'}{\"\t\"}{.metadata.generation}{\"\t\"}{.status.observedGeneration}{\"\n\"}{end}" \
+		2>/dev/null |
+		awk -F '\t' -v OFS='\t' '
+			NF >= 6 && $5 != $6 { $2 = "Unknown"; $3 = "Pending"; $4 = "changed, not reconciled yet" }
+			NF { print $1, $2, $3, $4 }' || true
 }
 
 # bootstrap_outcome: the outcome line from the newest bootstrap Job's log,

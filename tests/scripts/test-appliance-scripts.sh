@@ -217,6 +217,15 @@ is "an unchanged state is printed once" \
 	"$(grep -c 'alga-core .*Progressing' <<<"$out")" "1"
 
 fresh_stub
+{
+	printf 'alga-core\tTrue\tUpgradeSucceeded\tHelm upgrade succeeded\t3\t2\n'
+	all_releases True UpgradeSucceeded "Helm upgrade succeeded" | grep -v '^alga-core'
+} >"$STUB/hr-1"
+out=$("$scripts/deploy.sh" --url "$url" --branch other --timeout 0 2>&1)
+contains "a release whose spec changed is pending until reconciled, whatever its old Ready" \
+	"$out" "not Ready: alga-core"
+
+fresh_stub
 all_releases True UpgradeSucceeded "Helm upgrade succeeded" >"$STUB/hr-1"
 echo alga-core-bootstrap-5e6f7a8b >"$STUB/job"
 echo "alga-bootstrap: seed seeds already present, skipping (3 ms)" >"$STUB/log"
