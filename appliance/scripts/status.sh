@@ -71,8 +71,8 @@ bootstrap() {
 		return 0
 	fi
 	state=$("$kubectl" -n "$namespace" get "job/$job" \
-		-o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}' 2>/dev/null |
-		sed 's/ *$//') || true
+		-o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{"\n"}{end}' 2>/dev/null |
+		grep -E '^(Complete|Failed)$' | head -n 1) || true
 	outcome=$("$kubectl" -n "$namespace" logs "job/$job" -c bootstrap 2>/dev/null |
 		grep -E 'running seeds|seeds already present, skipping|partial seed' |
 		tail -n 1) || true

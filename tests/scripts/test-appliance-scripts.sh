@@ -17,13 +17,44 @@ mkdir -p "$work/bin"
 url=https://git.example.invalid/alga-appliance.git
 
 # --- the stand-ins ------------------------------------------------------------
-# kubectl: answers what the scripts ask from $STUB (a directory): the
-# HelmRelease lines of step N come from hr-N (the last one repeats), each
-# get of the HelmReleases moves one step on. Anything unexpected fails.
+# kubectl: answers what the scripts ask from $STUB (a directory). The
+# HelmReleases of step N are the lines of hr-N ("name status reason message
+# [generation observedGeneration]", tab-separated; the last file repeats),
+# and each listing of them moves one step on. They are turned into objects,
+# and the script's own jsonpath is evaluated on them by the real kubectl
+# offline (patch --local), so a wrong jsonpath fails here as it would on a
+# cluster. Anything unexpected fails.
 cat >"$work/bin/kubectl" <<'STUB'
 #!/usr/bin/env bash
 printf '%s\n' "$*" >>"$STUB/calls"
 args=" $* "
+jsonpath=""
+prev=""
+for a in "$@"; do
+	[ "$prev" != -o ] || jsonpath=${a#jsonpath=}
+	prev=$a
+done
+
+# evaluate FILE: the jsonpath on the objects of FILE (a JSON List), one at a
+# time, as kubectl get would print them ({range .items[*]} handled here).
+evaluate() {
+	local path=$jsonpath
+	path=${path#'{range .items[*]}'}
+	[ "$path" = "$jsonpath" ] || path=${path%'{end}'}
+	KUBECONFIG=/dev/null "$REAL_KUBECTL" patch --local -f "$1" --type merge -p '{}' \
+		-o "jsonpath=$path"
+}
+
+# releases FILE: HelmRelease objects from the tab-separated lines of FILE.
+releases() {
+	jq -R -s '{apiVersion: "v1", kind: "List", items: [split("\n")[] | select(length > 0) | split("\t") |
+		{apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease",
+		 metadata: {name: .[0], namespace: "alga", generation: ((.[4] // "1") | tonumber)},
+		 spec: {interval: "10m"},
+		 status: {observedGeneration: ((.[5] // "1") | tonumber), lastAttemptedRevision: "0.1.0+0123abc",
+			conditions: [{type: "Ready", status: .[1], reason: .[2], message: .[3]}]}}]}' "$1"
+}
+
 case $args in
 *" version "*) exit 0 ;;
 *" get crd "*) echo "            - RetryOnFailure" ;;
@@ -32,23 +63,39 @@ case $args in
 *" get gitrepository."* | *" get kustomization."*)
 	kind=${args#* get }
 	kind=${kind%%.*}
-	revision=""
-	[[ $args != *artifact.revision* ]] || revision="main@sha1:0123abc	"
-	printf '%s/alga-appliance\tTrue\tSucceeded\t%sup to date\n' "$kind" "$revision"
+	jq -n --arg kind "$kind" '{apiVersion: "v1", kind: "List", items: [{
+		apiVersion: (if $kind == "gitrepository" then "source.toolkit.fluxcd.io/v1" else "kustomize.toolkit.fluxcd.io/v1" end),
+		kind: (if $kind == "gitrepository" then "GitRepository" else "Kustomization" end),
+		metadata: {name: "alga-appliance", namespace: "flux-system"},
+		status: {artifact: (if $kind == "gitrepository" then {revision: "main@sha1:0123abc"} else null end),
+			lastAppliedRevision: (if $kind == "kustomization" then "main@sha1:0123abc" else null end),
+			conditions: [{type: "Ready", status: "True", reason: "Succeeded", message: "up to date"}]}}]}' \
+		>"$STUB/source.json"
+	evaluate "$STUB/source.json"
 	;;
 *" get helmreleases."*)
 	step=$(($(cat "$STUB/step" 2>/dev/null || echo 0) + 1))
 	echo "$step" >"$STUB/step"
 	file=$STUB/hr-$step
 	[ -f "$file" ] || file=$(ls "$STUB"/hr-* | sort -t- -k2 -n | tail -n 1)
-	if [[ $args == *lastAttemptedRevision* ]]; then
-		awk -F '\t' -v OFS='\t' '{ print $1, $2, $3, "0.1.0+0123abc", $4 }' "$file"
-	else
-		cat "$file"
-	fi
+	releases "$file" >"$STUB/releases.json"
+	[ "$(jq '.items | length' "$STUB/releases.json")" -gt 0 ] || exit 0
+	evaluate "$STUB/releases.json"
 	;;
-*" get jobs -l "*) [ -f "$STUB/job" ] && cat "$STUB/job" ;;
-*" get job/"*) printf 'Complete ' ;;
+*" get jobs -l "*)
+	[ -f "$STUB/job" ] || exit 0
+	jq -R -s '{apiVersion: "v1", kind: "List", items: [split("\n")[] | select(length > 0) |
+		{apiVersion: "batch/v1", kind: "Job", metadata: {name: ., namespace: "alga"}}]}' \
+		"$STUB/job" >"$STUB/jobs.json"
+	evaluate "$STUB/jobs.json"
+	;;
+*" get job/"*)
+	jq -n '{apiVersion: "v1", kind: "List", items: [{apiVersion: "batch/v1", kind: "Job",
+		metadata: {name: "bootstrap", namespace: "alga"},
+		status: {conditions: [{type: "SuccessCriteriaMet", status: "True"}, {type: "Complete", status: "True"}]}}]}' \
+		>"$STUB/job.json"
+	evaluate "$STUB/job.json"
+	;;
 *" logs job/"*) [ -f "$STUB/log" ] && cat "$STUB/log" ;;
 *) echo "stub kubectl: unexpected: $*" >&2; exit 9 ;;
 esac
@@ -73,6 +120,9 @@ YAML
 esac
 STUB
 chmod +x "$work/bin/kubectl" "$work/bin/flux"
+
+REAL_KUBECTL=$KUBECTL
+export REAL_KUBECTL
 
 # fresh_stub: an empty answer directory in $STUB.
 fresh_stub() {
