@@ -33,6 +33,14 @@ app.kubernetes.io/instance: {{ $top.Release.Name }}
 app.kubernetes.io/component: {{ index . 1 }}
 {{- end -}}
 
+{{/* Labels of one component's pods: no chart or app version, so that a
+chart release alone does not restart Postgres or Redis.
+Call with (list $ "component"). */}}
+{{- define "alga-core.podLabels" -}}
+{{ include "alga-core.selectorLabels" . }}
+app.kubernetes.io/part-of: alga-psa
+{{- end -}}
+
 {{/* Every label of one component's objects. Call with (list $ "component"). */}}
 {{- define "alga-core.labels" -}}
 {{- $top := index . 0 -}}
@@ -152,14 +160,20 @@ imagePullSecrets:
 has completed the current revision: `alga-bootstrap wait`, run from the
 bootstrap image itself (it needs nothing of the app image), connecting as
 app_user to database "server" the way the app does (through PgBouncer when
-enabled). Needs the volume "db-secrets" with key app-password. */}}
+enabled). It needs no plan: connection and revision come from the env.
+Needs the volume "db-secrets" with key app-password. */}}
 {{- define "alga-core.waitForBootstrap" -}}
 - name: wait-for-bootstrap
   image: {{ include "alga-core.bootstrapImage" . }}
   imagePullPolicy: {{ .Values.imagePullPolicy }}
+  # Wait as long as a first boot may take (the Job's deadline plus time to
+  # pull images), so that the init container does not fail into the
+  # kubelet's growing restart back-off while the migrations run.
   command:
     - /usr/local/bin/alga-bootstrap
     - wait
+    - --deadline
+    - {{ add .Values.bootstrap.activeDeadlineSeconds 900 | quote }}
   env:
     - name: ALGA_BOOTSTRAP_HOST
       value: {{ include "alga-core.appDbHost" . | quote }}
