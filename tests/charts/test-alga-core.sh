@@ -159,6 +159,14 @@ check_render() {
 				| any(. == null)) | .name] | join(" ")')" ""
 	is "$tag: every container is Pod Security restricted" \
 		"$(q "$out.json" "$(restricted_violations_filter)")" ""
+	is "$tag: no pod template carries the chart or app version" \
+		"$(q "$out.json" '[.[] | .spec.template.metadata.labels? // empty
+			| keys[] | select(. == "helm.sh/chart"
+				or . == "app.kubernetes.io/version")] | length')" 0
+	is "$tag: pods mount no service account token" \
+		"$(q "$out.json" '[.[] | .spec.template.spec? // empty
+			| .automountServiceAccountToken] | unique | tostring')" \
+		"[false]"
 	is "$tag: every image is pinned by tag" \
 		"$(q "$out.json" '[.[] | .spec.template.spec? // empty
 			| (.initContainers // []) + .containers | .[] | .image
@@ -203,6 +211,11 @@ for h in $HELMS; do
 	ok "$h: helm lint with the appliance values" \
 		"$helm" lint --strict "$chart" --namespace alga \
 		-f "$chart/ci/appliance-values.yaml"
+	if [ -f "$profile_values" ]; then
+		ok "$h: helm lint with the profile's values" \
+			"$helm" lint --strict "$chart" --namespace alga \
+			-f "$profile_values"
+	fi
 	for set in $value_sets; do
 		mapfile -t args < <(values_args "$set")
 		out=$work/$h-$set.yaml
