@@ -148,11 +148,12 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* imagePullSecrets of every pod, when any are configured. */}}
+{{/* imagePullSecrets of every pod, when any are configured; call with
+(list $ INDENT). */}}
 {{- define "alga-core.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
-imagePullSecrets:
-  {{- toYaml . | nindent 2 }}
+{{- $top := index . 0 -}}
+{{- with $top.Values.imagePullSecrets }}
+{{- dict "imagePullSecrets" . | toYaml | nindent (index $ 1) }}
 {{- end }}
 {{- end -}}
 
