@@ -1,0 +1,238 @@
+/*
+ * log: the line format of both programs and the redaction of secrets.
+ */
+#include "lib/log.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOG_LINE_MAX 4096
+#define LOG_REDACT_MAX 32
+#define LOG_REDACTED "[redacted]"
+
+static const char *log_program = "alga";
+static enum log_format log_fmt = LOG_TEXT;
+static FILE *log_out;
+static const char *log_phase_name = "start";
+static long long log_start;
+static long long log_phase_start;
+static char *log_secrets[LOG_REDACT_MAX];
+static size_t log_secret_count;
+
+long long log_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void log_init(const char *program, enum log_format format, FILE *out)
+{
+	log_program = program;
+	log_fmt = format;
+	log_out = out;
+	log_start = log_clock_ms();
+	log_phase_start = log_start;
+}
+
+bool log_format_parse(const char *text, enum log_format *format)
+{
+	if (strcmp(text, "text") == 0)
+		*format = LOG_TEXT;
+	else if (strcmp(text, "json") == 0)
+		*format = LOG_JSON;
+	else
+		return false;
+	return true;
+}
+
+void log_phase(const char *phase)
+{
+	log_phase_name = phase;
+	log_phase_start = log_clock_ms();
+}
+
+const char *log_current_phase(void)
+{
+	return log_phase_name;
+}
+
+long long log_phase_ms(void)
+{
+	return log_clock_ms() - log_phase_start;
+}
+
+long long log_total_ms(void)
+{
+	return log_clock_ms() - log_start;
+}
+
+/* ---- redaction ---- */
+
+void log_redact(const char *secret)
+{
+	if (secret == NULL || secret[0] == '\0' ||
+	    log_secret_count == LOG_REDACT_MAX)
+		return;
+	log_secrets[log_secret_count] = strdup(secret);
+	if (log_secrets[log_secret_count] != NULL)
+		log_secret_count++;
+}
+
+void log_redact_clear(void)
+{
+	for (size_t i = 0; i < log_secret_count; i++) {
+		explicit_bzero(log_secrets[i], strlen(log_secrets[i]));
+		free(log_secrets[i]);
+		log_secrets[i] = NULL;
+	}
+	log_secret_count = 0;
+}
+
+/* The registered secret that starts at text, or NULL. */
+static const char *log_secret_at(const char *text)
+{
+	for (size_t i = 0; i < log_secret_count; i++) {
+		size_t n = strlen(log_secrets[i]);
+		if (strncmp(text, log_secrets[i], n) == 0)
+			return log_secrets[i];
+	}
+	return NULL;
+}
+
+char *log_redacted(const char *src, char *dst, size_t size)
+{
+	size_t o = 0, mark = strlen(LOG_REDACTED);
+
+	if (size == 0)
+		return dst;
+	while (*src != '\0' && o + 1 < size) {
+		const char *secret = log_secret_at(src);
+		if (secret == NULL) {
+			dst[o++] = *src++;
+			continue;
+		}
+		if (o + mark + 1 > size)
+			break;
+		memcpy(dst + o, LOG_REDACTED, mark);
+		o += mark;
+		src += strlen(secret);
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* ---- output ---- */
+
+static void log_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void log_json_time(FILE *out)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "\"time\":\"%s.%03ldZ\"", buf, ts.tv_nsec / 1000000);
+}
+
+static void log_emit(const char *level, const char *message, bool child)
+{
+	FILE *out = log_out != NULL ? log_out : stderr;
+	char clean[LOG_LINE_MAX];
+
+	log_redacted(message, clean, sizeof(clean));
+	if (log_fmt == LOG_JSON) {
+		fputc('{', out);
+		log_json_time(out);
+		fprintf(out, ",\"program\":\"%s\",\"level\":\"%s\",\"phase\":",
+		        log_program, level);
+		log_json_string(out, log_phase_name);
+		fputs(child ? ",\"output\":" : ",\"message\":", out);
+		log_json_string(out, clean);
+		if (!child)
+			fprintf(out, ",\"elapsed_ms\":%lld", log_phase_ms());
+		fputs("}\n", out);
+	} else if (child) {
+		fprintf(out, "%s: %s | %s\n", log_program, log_phase_name,
+		        clean);
+	} else {
+		const char *tag = strcmp(level, "info") == 0 ? "" : level;
+		fprintf(out, "%s: %s %s%s%s (%lld ms)\n", log_program,
+		        log_phase_name, tag, tag[0] != '\0' ? ": " : "", clean,
+		        log_phase_ms());
+	}
+	fflush(out);
+}
+
+LOG_PRINTF(2, 0)
+static void log_vline(const char *level, const char *fmt, va_list ap)
+{
+	char message[LOG_LINE_MAX];
+
+	vsnprintf(message, sizeof(message), fmt, ap);
+	log_emit(level, message, false);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("info", fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("warning", fmt, ap);
+	va_end(ap);
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("error", fmt, ap);
+	va_end(ap);
+}
+
+void log_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("hint", fmt, ap);
+	va_end(ap);
+}
+
+void log_child(const char *line)
+{
+	log_emit("output", line, true);
+}

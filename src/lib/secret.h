@@ -1,0 +1,27 @@
+/*
+ * secret: passwords read from mounted files (a Kubernetes Secret key, say).
+ *
+ * A file is read once, capped at SECRET_MAX bytes; only trailing CR and LF
+ * are stripped (a password may begin or end with a space); a NUL byte or
+ * nothing left after stripping is an error. The buffer is wiped on free.
+ * Error messages name the file, never any part of its content or its size.
+ */
+#ifndef ALGA_SECRET_H
+#define ALGA_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SECRET_MAX 4096
+
+struct secret {
+	char *text; /* NUL-terminated, no NUL inside */
+	size_t len;
+};
+
+bool secret_read(const char *path, struct secret *out, char *error,
+                 size_t error_size);
+/* Wipes and frees; safe on a zeroed or already freed secret. */
+void secret_free(struct secret *secret);
+
+#endif
