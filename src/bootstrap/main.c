@@ -422,11 +422,10 @@ static int run_steps(struct boot *boot, const struct options *opt)
 		return boot_fail(boot, code);
 	if (!state_end_run(boot, "done"))
 		return BOOT_PROVISION;
-	log_phase("done");
-	log_info(
-	        "bootstrap complete for revision %s: migration %s, seed %s, %lld ms in all",
-	        boot->revision[0] != '\0' ? boot->revision : "(none)",
-	        boot->migration, boot->seed, log_total_ms());
+	log_phase_from_start("done");
+	log_info("bootstrap complete for revision %s: migration %s, seed %s",
+		 boot->revision[0] != '\0' ? boot->revision : "(none)",
+		 boot->migration, boot->seed);
 	return BOOT_OK;
 }
 

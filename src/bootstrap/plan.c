@@ -325,6 +325,9 @@ static void plan_pairs(struct plan_ctx *ctx, const struct yaml_node *map,
 	}
 	out->items = plan_calloc(ctx, node->count, sizeof(*out->items));
 	for (size_t i = 0; out->items != NULL && i < node->count; i++) {
+		/* An overlay removes an entry by setting it to null. */
+		if (node->items[i]->kind == YAML_DOC_NULL)
+			continue;
 		struct plan_pair *pair = &out->items[out->count++];
 		pair->name = node->keys[i];
 		pair->value =

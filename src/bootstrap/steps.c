@@ -283,7 +283,7 @@ int steps_migrate(struct boot *boot)
 	         boot->fingerprint, files,
 	         boot->force_migrate ? "forced"
 	         : found             ? "changed since the last run"
-	                             : "first run");
+	                             : "not applied before");
 	if (!steps_clear_stale_lock(boot))
 		return BOOT_MIGRATE;
 	if (!steps_command(boot, &plan->migrate, "migrate", &result)) {

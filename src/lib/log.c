@@ -55,6 +55,12 @@ void log_phase(const char *phase)
 	log_phase_start = log_clock_ms();
 }
 
+void log_phase_from_start(const char *phase)
+{
+	log_phase_name = phase;
+	log_phase_start = log_start;
+}
+
 const char *log_current_phase(void)
 {
 	return log_phase_name;

@@ -26,6 +26,8 @@ void log_init(const char *program, enum log_format format, FILE *out);
 bool log_format_parse(const char *text, enum log_format *format);
 /* Starts a phase ("wait", "lock" ...): later lines name it and time from here. */
 void log_phase(const char *phase);
+/* The same, timed from log_init: for the line that ends the program. */
+void log_phase_from_start(const char *phase);
 const char *log_current_phase(void);
 /* Milliseconds since the current phase began, and since log_init. */
 long long log_phase_ms(void);

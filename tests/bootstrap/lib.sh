@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# lib.sh: what the alga-bootstrap suites share. Source after common.sh and
+# servers.sh.
+#
+#   bs_setup            start PostgreSQL, write the secrets and the test
+#                       overlay plan; sets BS_DIR, BS_SECRETS, BS_PLANS
+#   bs_overlay [YAML]   rewrite the overlay, with YAML appended
+#   bs_run ARGS...      run the bootstrap; sets BS_OUT (stdout and stderr)
+#                       and BS_CODE
+#   bs_login ROLE PASSWORD_FILE   true when ROLE logs in over TCP
+#
+# Environment: BS_BIN, the binary to test (default build/bin/alga-bootstrap;
+# the ASan suite uses build/asan/bin/alga-bootstrap).
+
+BS_BIN=${BS_BIN:-$ROOT/build/bin/alga-bootstrap}
+
+bs_secret() {
+	random_password >"$BS_SECRETS/$1"
+	chmod 600 "$BS_SECRETS/$1"
+}
+
+bs_overlay() {
+	cat >"$BS_DIR/overlay.yaml" <<YAML
+connection:
+  host: 127.0.0.1
+  port: $PG_PORT
+  password_file: $BS_SECRETS/postgres-password
+deadlines: {connect: 10, lock: 60, wait: 10}
+roles:
+  - name: app_user
+    password_file: $BS_SECRETS/app-password
+    attributes: [LOGIN]
+    grants:
+      - {on: database, database: server, privileges: [CONNECT]}
+      - {on: schema, database: server, schema: public, privileges: [USAGE]}
+      - {on: tables, database: server, schema: public, privileges: [SELECT, INSERT, UPDATE, DELETE]}
+      - {on: sequences, database: server, schema: public, privileges: [USAGE, SELECT]}
+    default_privileges:
+      - {on: tables, database: server, schema: public, for_role: postgres, privileges: [SELECT, INSERT, UPDATE, DELETE]}
+  - name: hocuspocus_user
+    password_file: $BS_SECRETS/hocuspocus-password
+    attributes: [LOGIN]
+  - name: temporal
+    password_file: $BS_SECRETS/temporal-password
+    attributes: [LOGIN]
+migrate:
+  env_files:
+    PGPASSWORD: $BS_SECRETS/postgres-password
+seed:
+  env_files:
+    PGPASSWORD: $BS_SECRETS/postgres-password
+${1:-}
+YAML
+}
+
+bs_setup() {
+	servers_init
+	pg_start || return 1
+	BS_DIR=$SRV_DIR/bootstrap
+	BS_SECRETS=$BS_DIR/secrets
+	mkdir -p "$BS_SECRETS"
+	cp "$PG_SUPERUSER_PASSWORD_FILE" "$BS_SECRETS/postgres-password"
+	bs_secret app-password
+	bs_secret hocuspocus-password
+	bs_secret temporal-password
+	bs_overlay
+	BS_PLANS=(--plan "$ROOT/charts/alga-core/files/bootstrap-plan.yaml"
+		--plan "$ROOT/appliance/demo/plan.yaml"
+		--plan "$BS_DIR/overlay.yaml")
+}
+
+bs_run() {
+	BS_OUT=$("$BS_BIN" "$@" 2>&1)
+	BS_CODE=$?
+}
+
+bs_login() {
+	PGPASSWORD=$(cat "$2") psql -X -A -t -h 127.0.0.1 -p "$PG_PORT" \
+		-U "$1" -d server -c 'select current_user' 2>&1
+}
