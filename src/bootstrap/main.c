@@ -424,8 +424,8 @@ static int run_steps(struct boot *boot, const struct options *opt)
 		return BOOT_PROVISION;
 	log_phase_from_start("done");
 	log_info("bootstrap complete for revision %s: migration %s, seed %s",
-		 boot->revision[0] != '\0' ? boot->revision : "(none)",
-		 boot->migration, boot->seed);
+	         boot->revision[0] != '\0' ? boot->revision : "(none)",
+	         boot->migration, boot->seed);
 	return BOOT_OK;
 }
 

@@ -749,11 +749,15 @@ static void plan_cross_check(struct plan_ctx *ctx, const struct yaml_node *root)
 	struct plan *plan = ctx->plan;
 	const struct yaml_node *dbs = yaml_doc_get(root, "databases");
 
+	char key[PLAN_PATH_MAX];
+
 	for (size_t i = 0; i < plan->database_count; i++) {
-		if (!plan_known_role(plan, plan->databases[i].owner))
-			plan_fail(ctx, dbs->items[i], "owner",
-			          "role \"%s\" is not in roles",
-			          plan->databases[i].owner);
+		if (plan_known_role(plan, plan->databases[i].owner))
+			continue;
+		plan_keyf(key, "databases[%zu].owner", i);
+		plan_fail(ctx, yaml_doc_get(dbs->items[i], "owner"), key,
+		          "role \"%s\" is not in roles",
+		          plan->databases[i].owner);
 	}
 	for (size_t i = 0; i < plan->role_count; i++)
 		for (size_t j = i + 1; j < plan->role_count; j++)
