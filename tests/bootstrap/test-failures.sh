@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test-failures.sh: the exit codes and messages of what goes wrong before
+# the work starts: usage and plan errors, a wrong admin password, a
+# PostgreSQL that never answers, and one that starts late.
+set -uo pipefail
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/servers.sh
+. "$ROOT/tests/lib/servers.sh"
+# shellcheck source=tests/bootstrap/lib.sh
+. "$ROOT/tests/bootstrap/lib.sh"
+
+bs_run --help
+is "--help exits 0" "$BS_CODE" 0
+contains "--help lists the exit codes" "$BS_OUT" "8    partial seed found"
+bs_run --version
+contains "--version prints the version" "$BS_OUT" "alga-bootstrap "
+bs_run frobnicate
+is "an unknown command exits 2" "$BS_CODE" 2
+bs_run run
+is "run without a plan exits 2" "$BS_CODE" 2
+contains "and says how to give one" "$BS_OUT" "ALGA_BOOTSTRAP_PLAN"
+
+ok_here "postgres starts" bs_setup
+
+printf 'connection:\n  host: x\n  port: nope\n' >"$BS_DIR/bad-port.yaml"
+bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/bad-port.yaml"
+is "a bad plan value exits 2" "$BS_CODE" 2
+contains "the error names file, line and key" "$BS_OUT" \
+	"$BS_DIR/bad-port.yaml:3: connection.port: expected an integer"
+long=$(printf 'r%.0s' $(seq 1 64))
+printf 'roles:\n  - name: ok\n  - name: %s\n' "$long" >"$BS_DIR/long.yaml"
+bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/long.yaml"
+contains "a name over 63 bytes is refused with file:line" "$BS_OUT" \
+	"$BS_DIR/long.yaml:3: roles[1].name: name is longer than 63 bytes"
+printf 'seeds:\n  command: [x]\n' >"$BS_DIR/typo.yaml"
+bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/typo.yaml"
+contains "an unknown key is refused" "$BS_OUT" "$BS_DIR/typo.yaml:2: seeds: unknown key"
+printf 'migrate: [\n' >"$BS_DIR/syntax.yaml"
+bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/syntax.yaml"
+contains "a YAML syntax error names the file" "$BS_OUT" "$BS_DIR/syntax.yaml:"
+: >"$BS_DIR/empty-password"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/empty-password bs_run run "${BS_PLANS[@]}"
+is "an empty password file exits 2" "$BS_CODE" 2
+contains "and names the file" "$BS_OUT" "password file $BS_DIR/empty-password is empty"
+
+random_password >"$BS_DIR/wrong-password"
+started=$SECONDS
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrong-password bs_run run "${BS_PLANS[@]}"
+is "a wrong admin password exits 4" "$BS_CODE" 4
+ok "and fails at once, not at the deadline" test $((SECONDS - started)) -lt 5
+contains "the message says what the server said" "$BS_OUT" \
+	'password authentication failed for user "postgres"'
+contains "the hint names the password file" "$BS_OUT" \
+	"the password comes from $BS_DIR/wrong-password"
+contains "the hint explains the reused volume" "$BS_OUT" \
+	"a PostgreSQL volume that is reused keeps the password it was created with"
+
+nobody=$(free_port)
+ALGA_BOOTSTRAP_PORT=$nobody bs_run run "${BS_PLANS[@]}" --deadline 2
+is "postgres never started: exit 3 at the deadline" "$BS_CODE" 3
+contains "the retries say why" "$BS_OUT" "not ready: "
+contains "the failure names the deadline" "$BS_OUT" \
+	"postgres at 127.0.0.1:$nobody not reachable within 2 s"
+ALGA_BOOTSTRAP_HOST=no-such-host.invalid bs_run run "${BS_PLANS[@]}" --deadline 1
+is "an unresolvable host is retried until the deadline" "$BS_CODE" 3
+
+pg_stop
+"$BS_BIN" run "${BS_PLANS[@]}" --deadline 30 >"$BS_DIR/late.log" 2>&1 &
+late=$!
+sleep 2
+ok_here "postgres starts late" pg_start
+wait "$late"
+is "a run started before postgres waits and succeeds" "$?" 0
+late_log=$(cat "$BS_DIR/late.log")
+contains "it logged its retries" "$late_log" "not ready: "
+contains "and then ran the seeds" "$late_log" "alga-bootstrap: seed running seeds ("
+done_testing

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test-kill.sh: alga-bootstrap killed with SIGKILL in the middle of the
+# migration and of the seeds (as when its pod dies), and stopped with
+# SIGTERM: the next run finishes the migration, clears the stale knex-style
+# lock, never seeds twice and reports the partial seed; SIGTERM stops the
+# child, releases the lock and exits 130.
+set -uo pipefail
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/servers.sh
+. "$ROOT/tests/lib/servers.sh"
+# shellcheck source=tests/bootstrap/lib.sh
+. "$ROOT/tests/bootstrap/lib.sh"
+
+# wait_line FILE TEXT: true once FILE contains TEXT (10 s at most).
+wait_line() {
+	local tries=0
+	while [ $tries -lt 100 ]; do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+# kill_run PID: SIGKILL for the bootstrap and its child's process group.
+kill_run() {
+	local child
+	child=$(pgrep -P "$1" | head -n 1)
+	kill -KILL "$1"
+	[ -z "$child" ] || kill -KILL -- "-$child" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+ok_here "postgres starts" bs_setup
+mkdir -p "$BS_DIR/migrations" "$BS_DIR/seeds"
+cp "$ROOT"/appliance/demo/migrations/*.sql "$BS_DIR/migrations/"
+cp "$ROOT"/appliance/demo/seeds/*.sql "$BS_DIR/seeds/"
+echo "select pg_sleep(4);" >"$BS_DIR/migrations/003_slow.sql"
+echo "select pg_sleep(4);" >"$BS_DIR/seeds/003_slow.sql"
+cat >"$BS_DIR/slow.yaml" <<YAML
+migrate:
+  directory: $BS_DIR/migrations
+seed:
+  env:
+    DEMO_SEEDS: $BS_DIR/seeds
+YAML
+plans=("${BS_PLANS[@]}" --plan "$BS_DIR/slow.yaml")
+
+"$BS_BIN" run "${plans[@]}" >"$BS_DIR/a.log" 2>&1 &
+run=$!
+ok "run A reaches the slow migration" wait_line "$BS_DIR/a.log" "applying 003_slow.sql"
+kill_run "$run"
+is "the migration tool's lock row is left set" \
+	"$(pg_sql -d server "select max(is_locked) from knex_migrations_lock")" 1
+
+"$BS_BIN" run "${plans[@]}" >"$BS_DIR/b.log" 2>&1 &
+run=$!
+ok "run B reaches the slow seed" wait_line "$BS_DIR/b.log" "running 003_slow.sql"
+b_log=$(cat "$BS_DIR/b.log")
+contains "run B clears the stale migration lock with a warning" "$b_log" \
+	"warning: cleared a stale lock in server.public.knex_migrations_lock"
+contains "run B finishes the migration" "$b_log" "migrations applied"
+contains "run B starts the seeds" "$b_log" "alga-bootstrap: seed running seeds ("
+kill_run "$run"
+is "the seeds got as far as the demo tenant" \
+	"$(pg_sql -d server "select count(*) from tenants")" 1
+
+bs_run run "${plans[@]}"
+is "run C after the killed seed exits 8" "$BS_CODE" 8
+contains "run C skips the finished migration" "$BS_OUT" "migrations unchanged"
+contains "run C reports the partial seed" "$BS_OUT" \
+	"error: partial seed detected: seeding started "
+contains "run C says what to do" "$BS_OUT" "--mark-seeded"
+lacks "run C does not seed again" "$BS_OUT" "running seeds"
+is "run C marks the abandoned runs" \
+	"$(pg_sql -d server "select count(*) from alga_bootstrap.runs where outcome = 'abandoned'")" 2
+
+bs_run run "${plans[@]}" --mark-seeded
+is "--mark-seeded exits 0" "$BS_CODE" 0
+contains "and skips the seeds" "$BS_OUT" "seeds already present, skipping"
+is "the data was never seeded twice" \
+	"$(pg_sql -d server "select count(*) from tenants")" 1
+
+echo "select pg_sleep(20);" >"$BS_DIR/migrations/004_slower.sql"
+"$BS_BIN" run "${plans[@]}" >"$BS_DIR/e.log" 2>&1 &
+run=$!
+ok "run E reaches the slower migration" wait_line "$BS_DIR/e.log" "applying 004_slower.sql"
+child=$(pgrep -P "$run" | head -n 1)
+kill -TERM "$run"
+wait "$run"
+is "SIGTERM: exit 130" "$?" 130
+not_ok "SIGTERM: the migration child is gone" kill -0 "$child"
+is "SIGTERM: the advisory lock is released" \
+	"$(pg_sql "select count(*) from pg_locks where locktype = 'advisory'")" 0
+contains "SIGTERM: the log says so" "$(cat "$BS_DIR/e.log")" "interrupted by signal 15"
+is "SIGTERM: the run is recorded as interrupted" \
+	"$(pg_sql -d server "select outcome from alga_bootstrap.runs order by id desc limit 1")" \
+	interrupted
+
+echo "select 1;" >"$BS_DIR/migrations/004_slower.sql"
+bs_run run "${plans[@]}"
+is "the run after SIGTERM exits 0" "$BS_CODE" 0
+contains "and finishes the migration" "$BS_OUT" "migrations applied"
+done_testing
