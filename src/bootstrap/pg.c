@@ -174,6 +174,9 @@ PGconn *pg_connect_once(const struct pg_target *target, long long timeout_ms,
 	} else {
 		pg_parse_error(PQerrorMessage(conn), error);
 		*outcome = pg_classify(error->sqlstate);
+		/* PgBouncer reports a failed login as a protocol error. */
+		if (strstr(error->message, "authentication failed") != NULL)
+			*outcome = PG_REJECTED;
 	}
 	PQfinish(conn);
 	return NULL;
@@ -198,7 +201,13 @@ PGconn *pg_connect_wait(const struct pg_target *target, long long deadline,
 	for (unsigned attempt = 0;; attempt++) {
 		long long left = deadline - log_clock_ms();
 		long long delay;
-		PGconn *conn = pg_connect_once(
+		PGconn *conn;
+
+		if (left <= 0) {
+			*outcome = PG_DEADLINE;
+			return NULL;
+		}
+		conn = pg_connect_once(
 		        target,
 		        left < PG_ATTEMPT_MAX_MS ? left : PG_ATTEMPT_MAX_MS,
 		        outcome, error);

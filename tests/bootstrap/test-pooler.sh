@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# test-pooler.sh: alga-bootstrap refuses an admin connection through
+# PgBouncer in transaction mode, and `wait` works through it as app_user.
+set -uo pipefail
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/servers.sh
+. "$ROOT/tests/lib/servers.sh"
+# shellcheck source=tests/bootstrap/lib.sh
+. "$ROOT/tests/bootstrap/lib.sh"
+
+ok_here "postgres starts" bs_setup
+bs_run run "${BS_PLANS[@]}"
+is "a direct run exits 0" "$BS_CODE" 0
+
+bouncer_port=$(free_port)
+cat >"$SRV_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PG_PORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $SRV_DIR/userlist.txt
+pool_mode = transaction
+INI
+printf '"postgres" "%s"\n"app_user" "%s"\n' \
+	"$(cat "$BS_SECRETS/postgres-password")" \
+	"$(cat "$BS_SECRETS/app-password")" >"$SRV_DIR/userlist.txt"
+chmod 600 "$SRV_DIR/userlist.txt"
+srv_give "$SRV_DIR/userlist.txt"
+ok_here "pgbouncer starts in transaction mode" pgbouncer_start "$SRV_DIR/pgbouncer.ini"
+
+ALGA_BOOTSTRAP_PORT=$bouncer_port bs_run run "${BS_PLANS[@]}"
+is "run through a transaction pooler exits 2" "$BS_CODE" 2
+contains "and says why" "$BS_OUT" \
+	"refusing to run: the connection to 127.0.0.1:$bouncer_port goes through a transaction pooler"
+contains "and what to do" "$BS_OUT" "not at PgBouncer"
+lacks "nothing was provisioned through it" "$BS_OUT" "provision"
+
+ALGA_BOOTSTRAP_PORT=$bouncer_port ALGA_BOOTSTRAP_USER=app_user ALGA_BOOTSTRAP_DATABASE=server \
+	ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_SECRETS/app-password \
+	bs_run wait --revision demo --deadline 5
+is "wait as app_user through PgBouncer without a plan exits 0" "$BS_CODE" 0
+contains "and names the completed run" "$BS_OUT" "bootstrap complete: run 1"
+done_testing
