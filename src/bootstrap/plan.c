@@ -377,10 +377,13 @@ static void plan_connection(struct plan_ctx *ctx, const struct yaml_node *root)
 	plan->application_name = "alga-bootstrap";
 	if (map == NULL || !plan_known_keys(ctx, map, "connection", keys))
 		return;
-	plan->host = plan_str(ctx, map, "connection", "host", true, plan->host);
+	plan->host =
+	        plan_str(ctx, map, "connection", "host", false, plan->host);
 	plan->port =
 	        (long)plan_int(ctx, map, "connection", "port", 5432, 1, 65535);
-	plan->user = plan_name(ctx, map, "connection", "user", true);
+	plan->user = plan_name(ctx, map, "connection", "user", false);
+	if (plan->user == NULL)
+		plan->user = "postgres";
 	plan->password_file =
 	        plan_path(ctx, map, "connection", "password_file", false);
 	plan->sslmode = plan_str(ctx, map, "connection", "sslmode", false,
