@@ -3,6 +3,7 @@
  */
 #include "bootstrap/provision.h"
 
+#include "bootstrap/scram.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 
@@ -58,9 +59,13 @@ static bool provision_lookup(PGconn *conn, const char *sql, const char *name,
 
 /* ---- roles ---- */
 
-/* " PASSWORD 'SCRAM-SHA-256$...'" for the role's password file. */
+/*
+ * " PASSWORD 'SCRAM-SHA-256$...'" for the role's password file, or NULL
+ * in *clause when there is no file or current (the stored verifier, or
+ * NULL) already belongs to the password.
+ */
 static bool provision_verifier(PGconn *conn, const struct plan_role *role,
-                               char **clause)
+                               const char *current, char **clause)
 {
 	struct secret password;
 	char error[512];
@@ -75,6 +80,10 @@ static bool provision_verifier(PGconn *conn, const struct plan_role *role,
 		return false;
 	}
 	log_redact(password.text);
+	if (scram_verifier_matches(current, password.text)) {
+		secret_free(&password);
+		return true;
+	}
 	verifier = PQencryptPasswordConn(conn, password.text, role->name,
 	                                 "scram-sha-256");
 	secret_free(&password);
@@ -94,17 +103,45 @@ static bool provision_verifier(PGconn *conn, const struct plan_role *role,
 	return *clause != NULL;
 }
 
+/*
+ * Whether the role exists, and its stored verifier when we may read it
+ * (the admin is normally a superuser; otherwise the password is set anew).
+ */
+static bool provision_role_state(PGconn *conn, const char *name, bool *found,
+                                 char *verifier, size_t size)
+{
+	const char *params[] = {name};
+	struct pg_error error;
+	char value[8];
+
+	if (pg_value(conn,
+	             "select coalesce(rolpassword, '') from pg_authid"
+	             " where rolname = $1",
+	             1, params, verifier, size, found, &error))
+		return true;
+	verifier[0] = '\0';
+	if (strcmp(error.sqlstate, "42501") != 0) {
+		log_error("cannot read the catalog for %s: %s", name,
+		          error.message);
+		return false;
+	}
+	return provision_lookup(conn,
+	                        "select 1 from pg_roles where rolname = $1",
+	                        name, value, sizeof(value), found);
+}
+
 static bool provision_role(PGconn *conn, const struct plan_role *role)
 {
-	char sql[PROVISION_SQL_MAX], attrs[512], value[8], what[128];
+	char sql[PROVISION_SQL_MAX], attrs[512], current[512], what[128];
 	char *name = NULL, *password = NULL;
 	bool found, ok = false;
 
-	if (!provision_lookup(conn, "select 1 from pg_roles where rolname = $1",
-	                      role->name, value, sizeof(value), &found))
+	if (!provision_role_state(conn, role->name, &found, current,
+	                          sizeof(current)))
 		return false;
 	name = pg_ident(conn, role->name);
-	if (name == NULL || !provision_verifier(conn, role, &password))
+	if (name == NULL ||
+	    !provision_verifier(conn, role, found ? current : NULL, &password))
 		goto out;
 	provision_words(&role->attributes, " ", attrs, sizeof(attrs));
 	if (!found) {
@@ -127,7 +164,7 @@ static bool provision_role(PGconn *conn, const struct plan_role *role)
 	snprintf(what, sizeof(what), "alter role %s", role->name);
 	ok = provision_ddl(conn, sql, what);
 	if (ok && password != NULL && found)
-		log_info("role %s: password set from %s", role->name,
+		log_info("role %s: password updated from %s", role->name,
 		         role->password_file);
 out:
 	if (password != NULL) {

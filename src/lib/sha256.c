@@ -26,7 +26,9 @@ static uint32_t sha256_ror(uint32_t x, unsigned n)
 
 static void sha256_block(uint32_t state[8], const unsigned char *p)
 {
-	uint32_t w[64], v[8], t1, t2;
+	uint32_t w[64];
+	uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+	uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
@@ -38,24 +40,31 @@ static void sha256_block(uint32_t state[8], const unsigned char *p)
 		              sha256_ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	memcpy(v, state, sizeof(v));
 	for (int i = 0; i < 64; i++) {
-		uint32_t e = v[4], a = v[0];
-		uint32_t ch = (e & v[5]) ^ (~e & v[6]);
-		uint32_t maj = (a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]);
-		t1 = v[7] +
-		     (sha256_ror(e, 6) ^ sha256_ror(e, 11) ^
-		      sha256_ror(e, 25)) +
-		     ch + sha256_k[i] + w[i];
-		t2 = (sha256_ror(a, 2) ^ sha256_ror(a, 13) ^
-		      sha256_ror(a, 22)) +
-		     maj;
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
+		uint32_t t1 = h +
+		              (sha256_ror(e, 6) ^ sha256_ror(e, 11) ^
+		               sha256_ror(e, 25)) +
+		              ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+		uint32_t t2 = (sha256_ror(a, 2) ^ sha256_ror(a, 13) ^
+		               sha256_ror(a, 22)) +
+		              ((a & b) ^ (a & c) ^ (b & c));
+		h = g;
+		g = f;
+		f = e;
+		e = d + t1;
+		d = c;
+		c = b;
+		b = a;
+		a = t1 + t2;
 	}
-	for (int i = 0; i < 8; i++)
-		state[i] += v[i];
+	state[0] += a;
+	state[1] += b;
+	state[2] += c;
+	state[3] += d;
+	state[4] += e;
+	state[5] += f;
+	state[6] += g;
+	state[7] += h;
 }
 
 void sha256_init(struct sha256 *ctx)

@@ -51,6 +51,10 @@ contains "second run logs exactly 'seeds already present, skipping'" \
 	"$second" "alga-bootstrap: seed seeds already present, skipping ("
 lacks "second run does not seed" "$second" "running seeds"
 lacks "second run does not create anything" "$second" "created"
+lacks "second run leaves an unchanged password alone" "$second" \
+	"role hocuspocus_user: password updated"
+contains "a non-ASCII password is set anew (no SASLprep here)" "$second" \
+	"role app_user: password updated"
 is "the demo data was seeded once" \
 	"$(pg_sql -d server "select count(*) from tenants")" 1
 
@@ -100,7 +104,7 @@ printf '%s\n' "rotated-$special" >"$BS_SECRETS/app-password"
 bs_run run "${BS_PLANS[@]}"
 is "run after rotating the app password exits 0" "$BS_CODE" 0
 contains "the run says where the password came from" "$BS_OUT" \
-	"role app_user: password set from $BS_SECRETS/app-password"
+	"role app_user: password updated from $BS_SECRETS/app-password"
 is "app_user logs in with the rotated password" \
 	"$(bs_login app_user "$BS_SECRETS/app-password")" app_user
 all_output=$all_output$BS_OUT

@@ -3,6 +3,7 @@
  * fingerprint and the redaction of secrets from log text.
  */
 #include "bootstrap/fingerprint.h"
+#include "bootstrap/scram.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 #include "lib/sha256.h"
@@ -170,6 +171,28 @@ static void test_redaction(void)
 	TAP_IS_STR(out, "s3cr'et", "cleared secrets are forgotten");
 }
 
+static void test_scram(void)
+{
+	/* Made with Python's hashlib for "pencil", 4096 iterations. */
+	static const char verifier[] =
+	        "SCRAM-SHA-256$4096:YWxnYS11bml0LXNhbHQxNg==$"
+	        "FfFxwBCAKeSu6TppbjE0s3FerYCVKtdSYbUCT4UBwj4=:"
+	        "l09U+4VGQVJ9G6i2COH+kowlgOv157MdUzVaU2UCAxo=";
+
+	TAP_OK(scram_verifier_matches(verifier, "pencil"),
+	       "scram: the right password matches");
+	TAP_OK(!scram_verifier_matches(verifier, "pencil2"),
+	       "scram: another password does not");
+	TAP_OK(!scram_verifier_matches("md5abc", "pencil"),
+	       "scram: an md5 hash never matches");
+	TAP_OK(!scram_verifier_matches(NULL, "pencil"),
+	       "scram: no verifier never matches");
+	TAP_OK(!scram_verifier_matches("SCRAM-SHA-256$x:y$z:w", "pencil"),
+	       "scram: a malformed verifier never matches");
+	TAP_OK(!scram_verifier_matches(verifier, "p\xc3\xa9ncil"),
+	       "scram: non-ASCII passwords are left to libpq");
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL)
@@ -178,6 +201,7 @@ int main(void)
 	test_sha256();
 	test_fingerprint();
 	test_redaction();
+	test_scram();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
