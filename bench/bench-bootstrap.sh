@@ -65,14 +65,14 @@ shell_path() {
 }
 
 main() {
-	local i t boot=() floor=() shell=() mb mf ms
+	local t boot=() floor=() shell=() mb mf ms
 	mkdir -p "$(dirname "$FLOOR")"
 	cc -O2 -I"$(pg_config --includedir)" -o "$FLOOR" "$ROOT/bench/floor.c" \
 		-lpq || die "cannot build the floor program"
 	bs_setup >/dev/null || die "postgres did not start"
 	"$BS_BIN" run "${BS_PLANS[@]}" >/dev/null 2>&1 ||
 		die "the first run failed"
-	for i in $(seq 1 "$RUNS"); do
+	for _ in $(seq 1 "$RUNS"); do
 		t=$(time_us "$BS_BIN" run "${BS_PLANS[@]}") || die "no-op run failed"
 		boot+=("$t")
 		t=$(time_us "$FLOOR" 127.0.0.1 "$PG_PORT" postgres postgres \

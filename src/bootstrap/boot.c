@@ -24,7 +24,7 @@ void boot_target(const struct boot *boot, const char *dbname,
 PGconn *boot_db(struct boot *boot, const char *dbname)
 {
 	struct pg_target target;
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	enum pg_outcome outcome;
 	PGconn *conn;
 

@@ -71,7 +71,7 @@ static void lock_report_holder(PGconn *conn, long long key, long long waited)
 	        " and l.objsubid = 1 limit 1";
 	char keytext[32];
 	const char *params[] = {keytext};
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	PGresult *res;
 
 	snprintf(keytext, sizeof(keytext), "%lld", key);

@@ -311,7 +311,7 @@ static int connect_failure(const struct boot *boot, const char *dbname,
 static int run_wait(struct boot *boot, long long deadline_ms)
 {
 	struct pg_target target;
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	enum pg_outcome outcome;
 
 	log_phase("wait");
@@ -366,7 +366,7 @@ static int run_check_session(struct boot *boot)
 
 static int run_lock(struct boot *boot, long long deadline_ms)
 {
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	int code;
 
 	log_phase("lock");
@@ -470,7 +470,7 @@ static bool wait_look(PGconn *conn, const struct plan *plan,
 	char sql[512], value[128];
 	char *schema = pg_ident(conn, plan->state_schema);
 	const char *params[] = {revision};
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	bool found = false;
 
 	if (schema == NULL)
@@ -509,7 +509,7 @@ static int cmd_wait(struct options *opt, struct plan *plan)
 	long long until = log_clock_ms() + deadline_ms;
 	struct boot boot;
 	struct pg_target target;
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	enum pg_outcome outcome;
 	char reason[PG_MESSAGE_MAX] = "";
 	PGconn *conn = NULL;
@@ -622,7 +622,7 @@ static int cmd_status(struct options *opt, struct plan *plan)
 	const char *db = getenv("ALGA_BOOTSTRAP_DATABASE");
 	struct boot boot;
 	struct pg_target target;
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	enum pg_outcome outcome;
 	PGresult *res = NULL;
 	PGconn *conn;

@@ -18,7 +18,7 @@
 /* Runs DDL; a concurrent creator's race counts as success. */
 static bool provision_ddl(PGconn *conn, const char *sql, const char *what)
 {
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 
 	if (pg_command(conn, sql, &error))
 		return true;
@@ -49,7 +49,7 @@ static bool provision_lookup(PGconn *conn, const char *sql, const char *name,
                              char *value, size_t size, bool *found)
 {
 	const char *params[] = {name};
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 
 	if (pg_value(conn, sql, 1, params, value, size, found, &error))
 		return true;
@@ -111,7 +111,7 @@ static bool provision_role_state(PGconn *conn, const char *name, bool *found,
                                  char *verifier, size_t size)
 {
 	const char *params[] = {name};
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	char value[8];
 
 	if (pg_value(conn,
@@ -209,7 +209,7 @@ static bool provision_settings(PGconn *conn, const struct plan_database *db,
 	        " where d.datname = $1 and s.setrole = 0"
 	        " and $2 = any (s.setconfig)";
 	char sql[PROVISION_SQL_MAX], setting[256], value[8], what[160];
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 
 	for (size_t i = 0; i < db->settings.count; i++) {
 		const struct plan_pair *pair = &db->settings.items[i];

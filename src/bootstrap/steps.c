@@ -201,7 +201,7 @@ static bool steps_clear_stale_lock(struct boot *boot)
 	const struct plan *plan = boot->plan;
 	char sql[1024], qualified[300], value[8];
 	char *schema, *table;
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	PGresult *res;
 	PGconn *conn;
 	bool found, ok = false;
@@ -314,7 +314,7 @@ static bool steps_probe(struct boot *boot, bool *seeded)
 {
 	const struct plan *plan = boot->plan;
 	char value[32];
-	struct pg_error error;
+	struct pg_error error = {"", ""};
 	PGconn *conn;
 	bool found;
 

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # BS_* are read by the suites that source this
 # lib.sh: what the alga-bootstrap suites share. Source after common.sh and
 # servers.sh.
 #
 #   bs_setup            start PostgreSQL, write the secrets and the test
 #                       overlay plan; sets BS_DIR, BS_SECRETS, BS_PLANS
-#   bs_overlay [YAML]   rewrite the overlay, with YAML appended
+#   bs_overlay          write the overlay plan of the tests
 #   bs_run ARGS...      run the bootstrap; sets BS_OUT (stdout and stderr)
 #                       and BS_CODE
 #   bs_login ROLE PASSWORD_FILE   true when ROLE logs in over TCP
@@ -49,7 +50,6 @@ migrate:
 seed:
   env_files:
     PGPASSWORD: $BS_SECRETS/postgres-password
-${1:-}
 YAML
 }
 

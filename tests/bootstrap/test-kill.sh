@@ -13,9 +13,10 @@ set -uo pipefail
 . "$ROOT/tests/bootstrap/lib.sh"
 
 # wait_line FILE TEXT: true once FILE contains TEXT (10 s at most).
+# shellcheck disable=SC2317 # called through ok
 wait_line() {
 	local tries=0
-	while [ $tries -lt 100 ]; do
+	while [ "$tries" -lt 100 ]; do
 		grep -qF -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 		tries=$((tries + 1))

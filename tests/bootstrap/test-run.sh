@@ -37,7 +37,7 @@ contains "first run ends done" "$first" \
 	"alga-bootstrap: done bootstrap complete for revision demo: migration ran, seed ran ("
 contains "optional extension missing is a warning" "$first" \
 	"warning: optional extension vector is not available"
-for phase in wait lock provision migrate seed done; do
+for phase in wait lock provision migrate seed "done"; do
 	contains "phase $phase is logged with milliseconds" "$first" \
 		"alga-bootstrap: $phase "
 done
