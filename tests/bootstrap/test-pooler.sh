@@ -10,6 +10,12 @@ set -uo pipefail
 . "$ROOT/tests/bootstrap/lib.sh"
 
 ok_here "postgres starts" bs_setup
+ALGA_BOOTSTRAP_USER=app_user ALGA_BOOTSTRAP_DATABASE=server \
+	ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_SECRETS/app-password \
+	bs_run wait "${BS_PLANS[@]}" --deadline 2
+is "wait before any bootstrap exits 10 at its deadline" "$BS_CODE" 10
+contains "and keeps saying why (the role does not exist yet)" "$BS_OUT" \
+	'waiting: connection to server at "127.0.0.1"'
 bs_run run "${BS_PLANS[@]}"
 is "a direct run exits 0" "$BS_CODE" 0
 
