@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# test-pooler.sh: alga-bootstrap refuses an admin connection through
-# PgBouncer in transaction mode, and `wait` works through it as app_user.
+# test-pooler.sh: a database set up by older tooling (data, no seed record)
+# is adopted, not seeded over; alga-bootstrap refuses an admin connection
+# through PgBouncer in transaction mode; `wait` works through it as
+# app_user, and before the first run keeps waiting.
 set -uo pipefail
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -16,8 +18,23 @@ ALGA_BOOTSTRAP_USER=app_user ALGA_BOOTSTRAP_DATABASE=server \
 is "wait before any bootstrap exits 10 at its deadline" "$BS_CODE" 10
 contains "and keeps saying why (the role does not exist yet)" "$BS_OUT" \
 	'waiting: connection to server at "127.0.0.1"'
+
+# Older tooling: the same migrations ran, a tenant was created by hand.
+pg_sql "create database server" >/dev/null
+PGPASSWORD=$(cat "$BS_SECRETS/postgres-password") PGHOST=127.0.0.1 \
+	PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=server \
+	"$ROOT/appliance/demo/migrate.sh" >/dev/null
+pg_sql -d server "insert into tenants (name) values ('Older Tooling MSP');
+	insert into users (tenant, email, username)
+	select tenant, 'admin@older.invalid', 'admin' from tenants" >/dev/null
 bs_run run "${BS_PLANS[@]}"
 is "a direct run exits 0" "$BS_CODE" 0
+contains "data without a seed record is adopted" "$BS_OUT" \
+	"the app's seed probe finds data but there is no seed record; recorded as seeded"
+contains "and the seeds are skipped" "$BS_OUT" \
+	"alga-bootstrap: seed seeds already present, skipping ("
+is "the older tooling's tenant is still there" \
+	"$(pg_sql -d server "select name from tenants")" "Older Tooling MSP"
 
 bouncer_port=$(free_port)
 cat >"$SRV_DIR/pgbouncer.ini" <<INI
