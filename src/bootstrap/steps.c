@@ -138,6 +138,15 @@ static bool steps_env_build(const struct boot *boot,
 	}
 	for (size_t i = 0; i < cmd->env_files.count; i++) {
 		struct secret secret;
+		/* The admin password was read once already: reuse it. */
+		if (boot->plan->password_file != NULL &&
+		    strcmp(cmd->env_files.items[i].value,
+		           boot->plan->password_file) == 0) {
+			if (!steps_env_add(env, cmd->env_files.items[i].name,
+			                   boot->admin_password.text))
+				return false;
+			continue;
+		}
 		if (!secret_read(cmd->env_files.items[i].value, &secret, error,
 		                 sizeof(error))) {
 			log_error("env %s: %s", cmd->env_files.items[i].name,

@@ -100,6 +100,12 @@ is "SIGTERM: the run is recorded as interrupted" \
 	"$(pg_sql -d server "select outcome from alga_bootstrap.runs order by id desc limit 1")" \
 	interrupted
 
+printf 'migrate:\n  timeout: 1\n' >"$BS_DIR/timeout.yaml"
+bs_run run "${plans[@]}" --plan "$BS_DIR/timeout.yaml"
+is "a migration over its timeout: exit 6" "$BS_CODE" 6
+contains "the timeout is named" "$BS_OUT" \
+	"error: the migration command timed out after 1 s and was stopped"
+
 echo "select 1;" >"$BS_DIR/migrations/004_slower.sql"
 bs_run run "${plans[@]}"
 is "the run after SIGTERM exits 0" "$BS_CODE" 0
