@@ -7,6 +7,8 @@
  * other class 08, 53 or 57 and errors without a server answer (refused, no
  * route, a host name not resolvable yet) are transient; 28P01 and 28000
  * (credentials) and 3D000 (no such database) are final.
+ * XXX: reading the SQLSTATE from text depends on libpq's verbose format;
+ * the proper fix is an API for it, which libpq 15 does not have.
  */
 #ifndef ALGA_PG_H
 #define ALGA_PG_H

@@ -762,6 +762,22 @@ static void plan_cross_check(struct plan_ctx *ctx, const struct yaml_node *root)
 		          "role \"%s\" is not in roles",
 		          plan->databases[i].owner);
 	}
+	/* Later connections of the run would use the old password. */
+	for (size_t i = 0; i < plan->role_count; i++) {
+		const struct plan_role *role = &plan->roles[i];
+		if (strcmp(role->name, plan->user) != 0 ||
+		    role->password_file == NULL ||
+		    plan->password_file == NULL ||
+		    strcmp(role->password_file, plan->password_file) == 0)
+			continue;
+		plan_keyf(key, "roles[%zu].password_file", i);
+		plan_fail(
+		        ctx,
+		        yaml_doc_get(yaml_doc_get(root, "roles")->items[i],
+		                     "password_file"),
+		        key,
+		        "the admin user's password must come from connection.password_file");
+	}
 	for (size_t i = 0; i < plan->role_count; i++)
 		for (size_t j = i + 1; j < plan->role_count; j++)
 			if (strcmp(plan->roles[i].name, plan->roles[j].name) ==

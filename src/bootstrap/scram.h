@@ -14,6 +14,9 @@
  * passwords that are not printable ASCII: PostgreSQL runs those through
  * SASLprep, which is not done here, so the caller sets them anew instead
  * of risking a wrong "unchanged".
+ * XXX: so a non-ASCII password is rewritten (new salt) on every run; the
+ * proper fix is SASLprep (RFC 4013) here, as PostgreSQL's own
+ * src/common/saslprep.c does.
  */
 bool scram_verifier_matches(const char *verifier, const char *password);
 

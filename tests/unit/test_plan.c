@@ -44,6 +44,10 @@ static const struct bad_case bad_cases[] = {
         {"migrate without a command", "migrate:\n  directory: m\n",
          "2: migrate.command: a command"},
         {"roles not a list", "roles: {}\n", "1: roles: expected a list"},
+        {"admin password from another file",
+         "connection: {password_file: /a}\nroles:\n  - name: postgres\n"
+         "    password_file: /b\n",
+         "4: roles[0].password_file: the admin user's password must come"},
         {"bool that is not", "seed:\n  command: [x]\n  rerun_partial: maybe\n",
          "3: seed.rerun_partial: expected true or false"},
         {"setting name with a quote",
