@@ -100,7 +100,7 @@ load_tools() {
 		[ -x "$ROOT/build/bin/$program" ] ||
 			die "build/bin/$program is missing" "run: make build"
 	done
-	for program in pgbouncer redis-server psql jq node; do
+	for program in pgbouncer redis-server redis-cli psql jq node; do
 		command -v "$program" >/dev/null ||
 			die "$program is not installed" "run: make tools"
 	done
@@ -131,12 +131,14 @@ $(tail -n 20 "$DEMO_DIR/render.log")" "fix the profile or the charts, then run m
 	say "render: ${#files[@]} releases of $(basename "$PROFILE") into ${RENDER#"$ROOT"/} ($(ms_since "$started") ms)"
 }
 
-# container_path PATH: where a path inside the appliance's pods lives here.
+# container_path WORD: WORD with the appliance pods' mount paths (alone or
+# after "=", as in "app_user=/run/secrets/alga-db/app-password") mapped to
+# where those files live here.
 container_path() {
-	sed -e "s|^/run/secrets/alga-db|$SECRETS|" \
-		-e "s|^/etc/alga-bootstrap|$DEMO_DIR/bootstrap|" \
-		-e "s|^/etc/pgbouncer|$DEMO_DIR/pgbouncer/config|" \
-		-e "s|^/run/pgbouncer|$DEMO_DIR/pgbouncer/run|" \
+	sed -E -e "s#(^|=)/run/secrets/alga-db#\1$SECRETS#" \
+		-e "s#(^|=)/etc/alga-bootstrap#\1$DEMO_DIR/bootstrap#" \
+		-e "s#(^|=)/etc/pgbouncer#\1$DEMO_DIR/pgbouncer/config#" \
+		-e "s#(^|=)/run/pgbouncer#\1$DEMO_DIR/pgbouncer/run#" \
 		-e "s|^/alga-bootstrap/alga-bootstrap$|$ROOT/build/bin/alga-bootstrap|" <<<"$1"
 }
 
@@ -149,7 +151,9 @@ make_credentials() {
 	for key in $(rendered alga-core '.[] | select(.kind == "Secret" and
 			.metadata.name == "alga-core-db") | .data | keys[]'); do
 		[ -s "$SECRETS/$key" ] && continue
-		(umask 077 && LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom |
+		# tr ends on SIGPIPE once head has its 32 characters.
+		(set +o pipefail && umask 077 &&
+			LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom |
 			head -c 32 >"$SECRETS/$key")
 	done
 	[ -s "$SECRETS/postgres-password" ] ||
@@ -425,6 +429,19 @@ show_app_view() {
 	APP_VIEW="$tenants/$users/$tickets"
 }
 
+redis_cmd() {
+	REDISCLI_AUTH=$(cat "$SECRETS/redis-password") redis-cli --no-auth-warning \
+		-h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+# The first boot leaves a key in Redis; every later boot must find it there,
+# read back from Redis's append-only file.
+show_redis_view() {
+	redis_cmd set alga-demo:first-boot "$(date -u +%FT%TZ)" NX >/dev/null
+	REDIS_VIEW=$(redis_cmd get alga-demo:first-boot)
+	say "redis: password accepted; first boot recorded at $REDIS_VIEW"
+}
+
 # boot NAME: start the data tier, bootstrap, look as the app.
 boot() {
 	local name=$1 started log status
@@ -439,9 +456,10 @@ boot() {
 		die "the bootstrap failed with exit code $status; its log: ${log#"$ROOT"/}" \
 			"see 'alga-bootstrap --help' for the exit codes; the data is left as it was"
 	show_app_view
+	show_redis_view
 	BOOT_MS=$(ms_since "$started")
 	BOOT_SEED=$(grep -oE 'running seeds|seeds already present, skipping|partial seed detected' "$log" | head -n 1)
-	say "$name: ${BOOT_SEED:-no seed line}; $BOOT_MS ms from start to the app's first answer"
+	say "$name: ${BOOT_SEED:-no seed line}; $BOOT_MS ms from the servers' start to the app's answer"
 }
 
 summary() {
@@ -449,9 +467,10 @@ summary() {
 
 demo: summary
   rendered:     ${RENDER#"$ROOT"/}/*.yaml (what Flux would apply)
-  first boot:   $FIRST_SEED ($FIRST_MS ms)
-  restart:      $SECOND_SEED ($SECOND_MS ms, bootstrap included)
+  boot 1:       $FIRST_BOOT_NAME: $FIRST_SEED ($FIRST_MS ms)
+  boot 2:       restart after a reboot: $SECOND_SEED ($SECOND_MS ms)
   app data:     the same before and after the restart ($APP_VIEW)
+  redis:        kept its data across the restart (first boot at $REDIS_VIEW)
   data:         ${DEMO_DIR#"$ROOT"/}/postgres, redis, pgbouncer; credentials in ${SECRETS#"$ROOT"/}
   connect:      PGPASSWORD=\$(cat ${SECRETS#"$ROOT"/}/app-password) psql -h 127.0.0.1 -p $PGB_PORT -U app_user server
   still running: stop with 'scripts/demo.sh --stop'; remove everything with 'make demo-clean'
@@ -502,13 +521,15 @@ main() {
 
 	boot "$FIRST_BOOT_NAME"
 	FIRST_SEED=$BOOT_SEED FIRST_MS=$BOOT_MS
-	local before=$APP_VIEW
+	local before=$APP_VIEW redis_before=$REDIS_VIEW
 	say "== reboot: stopping every server, keeping the data"
 	stop_all
 	boot "restart"
 	SECOND_SEED=$BOOT_SEED SECOND_MS=$BOOT_MS
 	[ "$APP_VIEW" = "$before" ] ||
 		die "the app sees different data after the restart: $before before, $APP_VIEW after"
+	[ "$REDIS_VIEW" = "$redis_before" ] ||
+		die "redis lost its data in the restart: $redis_before before, $REDIS_VIEW after"
 	summary
 }
 
