@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PLAN_PATH_MAX 256
 #define PLAN_DEFAULT_LOCK_KEY 7021802393610577920LL
@@ -228,31 +229,52 @@ static bool plan_bool(struct plan_ctx *ctx, const struct yaml_node *map,
 	return value;
 }
 
+/*
+ * A relative value resolved against the directory of file, and made
+ * absolute against the working directory when file's name is relative: a
+ * child changes to its own workdir, so a path the plan hands on (a script,
+ * ${directory}) must not depend on where it runs. Returns the plan's
+ * writable copy, or NULL on no memory.
+ */
+static char *plan_resolve(struct plan *plan, const char *file,
+                          const char *value)
+{
+	const char *slash = strrchr(file, '/');
+	int dir_len = slash != NULL ? (int)(slash - file) : 0;
+	char cwd[PATH_MAX] = "";
+	char *joined;
+	size_t n;
+
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	n = strlen(cwd) + (size_t)dir_len + strlen(value) + 3;
+	joined = malloc(n);
+	if (joined == NULL)
+		return NULL;
+	snprintf(joined, n, "%s%s%.*s%s%s", cwd,
+	         cwd[0] != '\0' && dir_len > 0 ? "/" : "", dir_len, file,
+	         cwd[0] != '\0' || dir_len > 0 ? "/" : "", value);
+	if (plan_keep(plan, joined) == NULL) {
+		free(joined);
+		return NULL;
+	}
+	free(joined);
+	return plan->owned[plan->owned_count - 1];
+}
+
 /* A path relative to the directory of the file that set it. */
 static const char *plan_path(struct plan_ctx *ctx, const struct yaml_node *map,
                              const char *path, const char *key, bool required)
 {
 	const struct yaml_node *node = yaml_doc_get(map, key);
 	const char *value = plan_str(ctx, map, path, key, required, NULL);
-	const char *slash;
-	char *joined;
-	const char *kept;
-	int dir_len;
+	const char *resolved;
 
 	if (value == NULL || value[0] == '/' || value[0] == '\0' ||
 	    node == NULL)
 		return value;
-	slash = strrchr(node->file, '/');
-	if (slash == NULL)
-		return value;
-	dir_len = (int)(slash - node->file);
-	joined = malloc((size_t)dir_len + strlen(value) + 2);
-	if (joined == NULL)
-		return value;
-	sprintf(joined, "%.*s/%s", dir_len, node->file, value);
-	kept = plan_keep(ctx->plan, joined);
-	free(joined);
-	return kept != NULL ? kept : value;
+	resolved = plan_resolve(ctx->plan, node->file, value);
+	return resolved != NULL ? resolved : value;
 }
 
 /*
@@ -743,6 +765,18 @@ static void plan_state(struct plan_ctx *ctx, const struct yaml_node *root)
 	plan_names(ctx, map, "state", "readers", &plan->state_readers);
 }
 
+/* A relative program with a slash is a script next to the plan file. */
+static char *plan_program(struct plan *plan, const struct yaml_node *node,
+                          char *program)
+{
+	char *resolved;
+
+	if (strchr(program, '/') == NULL || program[0] == '/')
+		return program;
+	resolved = plan_resolve(plan, node->file, program);
+	return resolved != NULL ? resolved : program;
+}
+
 /* A variable from both env_files and env_secrets is a mistake. */
 static void plan_env_twice(struct plan_ctx *ctx, const struct yaml_node *map,
                            const char *path, const struct plan_command *cmd)
@@ -779,29 +813,7 @@ static void plan_command(struct plan_ctx *ctx, const struct yaml_node *map,
 		          "a command (a list: program, arguments) is needed");
 		return;
 	}
-	/* A relative program with a slash is a script next to the plan. */
-	if (strchr(cmd->argv.items[0], '/') != NULL &&
-	    cmd->argv.items[0][0] != '/') {
-		const char *slash = strrchr(argv->file, '/');
-		if (slash != NULL) {
-			size_t n = (size_t)(slash - argv->file) +
-			           strlen(cmd->argv.items[0]) + 2;
-			char *joined = malloc(n);
-			if (joined != NULL) {
-				snprintf(joined, n, "%.*s/%s",
-				         (int)(slash - argv->file), argv->file,
-				         cmd->argv.items[0]);
-				const char *kept = plan_keep(ctx->plan, joined);
-				if (kept != NULL)
-					cmd->argv.items[0] =
-					        ctx->plan->owned
-					                [ctx->plan
-					                         ->owned_count -
-					                 1];
-				free(joined);
-			}
-		}
-	}
+	cmd->argv.items[0] = plan_program(ctx->plan, argv, cmd->argv.items[0]);
 	cmd->workdir = plan_path(ctx, map, path, "workdir", false);
 	cmd->timeout_ms =
 	        1000 * plan_int(ctx, map, path, "timeout", 3600, 1, 7 * 86400);

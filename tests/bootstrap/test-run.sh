@@ -55,6 +55,13 @@ lacks "second run leaves an unchanged password alone" "$second" \
 	"role hocuspocus_user: password updated"
 contains "a non-ASCII password is set anew (no SASLprep here)" "$second" \
 	"role app_user: password updated"
+# Plans given by relative names: the scripts still run in their workdir.
+BS_OUT=$(cd "$ROOT" && "$BS_BIN" run --force-migrate \
+	--plan charts/alga-core/files/bootstrap-plan.yaml \
+	--plan appliance/demo/plan.yaml --plan "$BS_DIR/overlay.yaml" 2>&1)
+is "plans given by relative names run their scripts" "$?" 0
+contains "the migration script ran" "$BS_OUT" \
+	"alga-bootstrap: migrate | migrate: 0 migrations applied"
 is "the demo data was seeded once" \
 	"$(pg_sql -d server "select count(*) from tenants")" 1
 

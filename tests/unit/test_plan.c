@@ -109,6 +109,20 @@ static void test_bad_plans(void)
 	}
 }
 
+/* The working directory joined with rel: relative plan paths become that. */
+static const char *in_cwd(const char *rel)
+{
+	static char buffers[4][4200];
+	static size_t next;
+	char *out = buffers[next++ % 4];
+	char cwd[4096];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	snprintf(out, sizeof(buffers[0]), "%s/%s", cwd, rel);
+	return out;
+}
+
 static void test_good_plan(void)
 {
 	static const char yaml[] =
@@ -145,15 +159,15 @@ static void test_good_plan(void)
 	TAP_IS_STR(plan.user, "postgres", "user defaults to postgres");
 	TAP_IS_STR(plan.sslmode, "prefer", "sslmode defaults to prefer");
 	TAP_IS_STR(plan.password_file, "/s/pw", "absolute path kept");
-	TAP_IS_STR(plan.roles[0].password_file, "dir/app.pw",
+	TAP_IS_STR(plan.roles[0].password_file, in_cwd("dir/app.pw"),
 	           "relative path resolved against the plan's directory");
 	TAP_OK(plan.roles[0].grants[0].privileges.count == 2, "privileges");
 	TAP_IS_STR(plan.databases[0].settings.items[0].name, "app.environment",
 	           "setting name");
 	TAP_OK(!plan.extensions[0].required, "optional extension");
-	TAP_IS_STR(plan.migrate.argv.items[0], "dir/./m.sh",
-	           "relative command resolved");
-	TAP_IS_STR(plan.migrate_directory, "dir/migrations",
+	TAP_IS_STR(plan.migrate.argv.items[0], in_cwd("dir/./m.sh"),
+	           "relative command made absolute next to the plan");
+	TAP_IS_STR(plan.migrate_directory, in_cwd("dir/migrations"),
 	           "migration directory resolved");
 	TAP_OK(plan.migrate.env.count == 1, "a null env entry is dropped");
 	TAP_IS_STR(plan.revision, "r1", "revision");
@@ -198,16 +212,18 @@ static void test_secrets_by_key(void)
 		printf("#   %s\n", error);
 		return;
 	}
-	TAP_IS_STR(plan.secrets_dir, "dir/../secrets/",
+	TAP_IS_STR(plan.secrets_dir, in_cwd("dir/../secrets/"),
 	           "relative secrets_dir resolved against the plan");
-	TAP_IS_STR(plan.password_file, "dir/../secrets/postgres-password",
+	TAP_IS_STR(plan.password_file,
+	           in_cwd("dir/../secrets/postgres-password"),
 	           "connection.password_secret is a file in secrets_dir");
-	TAP_IS_STR(plan.roles[0].password_file, "dir/../secrets/app-password",
+	TAP_IS_STR(plan.roles[0].password_file,
+	           in_cwd("dir/../secrets/app-password"),
 	           "roles[].password_secret is a file in secrets_dir");
 	TAP_OK(plan.migrate.env_secrets.count == 1,
 	       "a null env_secrets entry is dropped");
 	TAP_IS_STR(plan.migrate.env_secrets.items[0].value,
-	           "dir/../secrets/app-password",
+	           in_cwd("dir/../secrets/app-password"),
 	           "env_secrets value is a file in secrets_dir");
 	setenv("ALGA_BOOTSTRAP_SECRETS_DIR", "/mnt/db/", 1);
 	TAP_OK(plan_apply_env(&plan, error, sizeof(error)),
