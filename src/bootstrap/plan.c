@@ -917,7 +917,9 @@ static void plan_cross_check(struct plan_ctx *ctx, const struct yaml_node *root)
 		const struct plan_role *role = &plan->roles[i];
 		const struct yaml_node *map =
 		        yaml_doc_get(root, "roles")->items[i];
-		const char *field = yaml_doc_get(map, "password_file") != NULL
+		const struct yaml_node *file =
+		        yaml_doc_get(map, "password_file");
+		const char *field = file != NULL && file->kind != YAML_DOC_NULL
 		                            ? "password_file"
 		                            : "password_secret";
 		if (strcmp(role->name, plan->user) != 0 ||
