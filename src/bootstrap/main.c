@@ -54,8 +54,9 @@ static const char usage_text[] =
         "  --json               status: print JSON\n"
         "\n"
         "environment: ALGA_BOOTSTRAP_HOST, _PORT, _USER, _PASSWORD_FILE,\n"
-        "_SSLMODE override the plan's connection; ALGA_BOOTSTRAP_DATABASE the\n"
-        "database that wait and status read.\n"
+        "_SSLMODE override the plan's connection; ALGA_BOOTSTRAP_SECRETS_DIR\n"
+        "the plan's secrets_dir; ALGA_BOOTSTRAP_DATABASE the database that\n"
+        "wait and status read.\n"
         "\n"
         "exit codes:\n"
         "  0    done\n"
@@ -245,7 +246,7 @@ static int read_admin_password(struct boot *boot)
 
 	if (boot->plan->password_file == NULL) {
 		log_error(
-		        "no password file: set connection.password_file in the plan or ALGA_BOOTSTRAP_PASSWORD_FILE");
+		        "no password file: set connection.password_file or connection.password_secret in the plan, or ALGA_BOOTSTRAP_PASSWORD_FILE");
 		return BOOT_USAGE;
 	}
 	if (!secret_read(boot->plan->password_file, &boot->admin_password,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PLAN_PATH_MAX 256
 #define PLAN_DEFAULT_LOCK_KEY 7021802393610577920LL
@@ -228,31 +229,152 @@ static bool plan_bool(struct plan_ctx *ctx, const struct yaml_node *map,
 	return value;
 }
 
+/*
+ * A relative value resolved against the directory of file, and made
+ * absolute against the working directory when file's name is relative: a
+ * child changes to its own workdir, so a path the plan hands on (a script,
+ * ${directory}) must not depend on where it runs. Returns the plan's
+ * writable copy, or NULL on no memory.
+ */
+static char *plan_resolve(struct plan *plan, const char *file,
+                          const char *value)
+{
+	const char *slash = strrchr(file, '/');
+	int dir_len = slash != NULL ? (int)(slash - file) : 0;
+	char cwd[PATH_MAX] = "";
+	char *joined;
+	size_t n;
+
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	n = strlen(cwd) + (size_t)dir_len + strlen(value) + 3;
+	joined = malloc(n);
+	if (joined == NULL)
+		return NULL;
+	snprintf(joined, n, "%s%s%.*s%s%s", cwd,
+	         cwd[0] != '\0' && dir_len > 0 ? "/" : "", dir_len, file,
+	         cwd[0] != '\0' || dir_len > 0 ? "/" : "", value);
+	if (plan_keep(plan, joined) == NULL) {
+		free(joined);
+		return NULL;
+	}
+	free(joined);
+	return plan->owned[plan->owned_count - 1];
+}
+
 /* A path relative to the directory of the file that set it. */
 static const char *plan_path(struct plan_ctx *ctx, const struct yaml_node *map,
                              const char *path, const char *key, bool required)
 {
 	const struct yaml_node *node = yaml_doc_get(map, key);
 	const char *value = plan_str(ctx, map, path, key, required, NULL);
-	const char *slash;
-	char *joined;
-	const char *kept;
-	int dir_len;
+	const char *resolved;
 
 	if (value == NULL || value[0] == '/' || value[0] == '\0' ||
 	    node == NULL)
 		return value;
-	slash = strrchr(node->file, '/');
-	if (slash == NULL)
-		return value;
-	dir_len = (int)(slash - node->file);
-	joined = malloc((size_t)dir_len + strlen(value) + 2);
+	resolved = plan_resolve(ctx->plan, node->file, value);
+	return resolved != NULL ? resolved : value;
+}
+
+/*
+ * Whether key can be the name of a file in a mounted Kubernetes Secret:
+ * letters, digits, '-', '_' and '.', not "." or "..", so it never leaves
+ * secrets_dir.
+ */
+static bool plan_secret_key_ok(const char *key)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
+	                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                              "0123456789-_.";
+	size_t len = strlen(key);
+
+	return len > 0 && len <= PLAN_SECRET_KEY_MAX &&
+	       strspn(key, allowed) == len && strcmp(key, ".") != 0 &&
+	       strcmp(key, "..") != 0;
+}
+
+/* dir/key, kept by the plan; NULL on no memory. */
+static const char *plan_secret_join(struct plan *plan, const char *dir,
+                                    const char *key)
+{
+	size_t len = strlen(dir);
+	const char *kept;
+	char *joined;
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	joined = malloc(len + strlen(key) + 2);
 	if (joined == NULL)
-		return value;
-	sprintf(joined, "%.*s/%s", dir_len, node->file, value);
-	kept = plan_keep(ctx->plan, joined);
+		return NULL;
+	sprintf(joined, "%.*s/%s", (int)len, dir, key);
+	kept = plan_keep(plan, joined);
 	free(joined);
-	return kept != NULL ? kept : value;
+	return kept;
+}
+
+/*
+ * A secret named by its key (map.key): *out becomes its file in
+ * secrets_dir, and the plan remembers where, for ALGA_BOOTSTRAP_SECRETS_DIR.
+ */
+static void plan_secret(struct plan_ctx *ctx, const struct yaml_node *map,
+                        const char *path, const char *key, const char **out)
+{
+	const struct yaml_node *node = yaml_doc_get(map, key);
+	const char *name = plan_str(ctx, map, path, key, true, NULL);
+	struct plan *plan = ctx->plan;
+	struct plan_secret_ref *grown;
+	char full[PLAN_PATH_MAX];
+
+	if (name == NULL || ctx->failed)
+		return;
+	plan_join(full, path, key);
+	if (!plan_secret_key_ok(name)) {
+		plan_fail(
+		        ctx, node, full,
+		        "secret key \"%s\" is not a file name in secrets_dir (letters, digits, '-', '_' and '.' only)",
+		        name);
+		return;
+	}
+	if (plan->secrets_dir == NULL) {
+		plan_fail(ctx, node, full,
+		          "names a secret by key, but the plan sets no "
+		          "secrets_dir");
+		return;
+	}
+	grown = realloc(plan->secret_refs,
+	                (plan->secret_ref_count + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		plan_fail(ctx, NULL, "plan", "out of memory");
+		return;
+	}
+	plan->secret_refs = grown;
+	grown[plan->secret_ref_count].path = out;
+	grown[plan->secret_ref_count].key = name;
+	plan->secret_ref_count++;
+	*out = plan_secret_join(plan, plan->secrets_dir, name);
+	if (*out == NULL)
+		plan_fail(ctx, NULL, "plan", "out of memory");
+}
+
+/* password_file or password_secret; *out stays NULL when neither is set. */
+static void plan_password(struct plan_ctx *ctx, const struct yaml_node *map,
+                          const char *path, const char **out)
+{
+	const struct yaml_node *secret = yaml_doc_get(map, "password_secret");
+	char full[PLAN_PATH_MAX];
+
+	*out = plan_path(ctx, map, path, "password_file", false);
+	if (secret == NULL || secret->kind == YAML_DOC_NULL)
+		return;
+	if (*out != NULL) {
+		plan_join(full, path, "password_secret");
+		plan_fail(ctx, secret, full,
+		          "set password_file or password_secret, not both (an "
+		          "overlay clears the other with null)");
+		return;
+	}
+	plan_secret(ctx, map, path, "password_secret", out);
 }
 
 /* A sequence of scalars; upper turns them to upper case. */
@@ -306,10 +428,17 @@ static void plan_names(struct plan_ctx *ctx, const struct yaml_node *map,
 	}
 }
 
-/* NAME: value mappings (env, settings); files resolves values as paths. */
+/* What the values of a NAME: value mapping are. */
+enum plan_values {
+	PLAN_TEXT,    /* env, settings */
+	PLAN_FILES,   /* env_files: paths */
+	PLAN_SECRETS, /* env_secrets: keys in secrets_dir */
+};
+
+/* NAME: value mappings; files and secrets end up as paths. */
 static void plan_pairs(struct plan_ctx *ctx, const struct yaml_node *map,
-                       const char *path, const char *key, bool files,
-                       struct plan_pairs *out)
+                       const char *path, const char *key,
+                       enum plan_values values, struct plan_pairs *out)
 {
 	const struct yaml_node *node = yaml_doc_get(map, key);
 	char full[PLAN_PATH_MAX];
@@ -330,10 +459,15 @@ static void plan_pairs(struct plan_ctx *ctx, const struct yaml_node *map,
 			continue;
 		struct plan_pair *pair = &out->items[out->count++];
 		pair->name = node->keys[i];
-		pair->value =
-		        files ? plan_path(ctx, node, full, node->keys[i], true)
-		              : plan_str(ctx, node, full, node->keys[i], false,
-		                         "");
+		if (values == PLAN_SECRETS)
+			plan_secret(ctx, node, full, node->keys[i],
+			            &pair->value);
+		else if (values == PLAN_FILES)
+			pair->value =
+			        plan_path(ctx, node, full, node->keys[i], true);
+		else
+			pair->value = plan_str(ctx, node, full, node->keys[i],
+			                       false, "");
 	}
 }
 
@@ -361,6 +495,7 @@ static void plan_connection(struct plan_ctx *ctx, const struct yaml_node *root)
 	        "port",
 	        "user",
 	        "password_file",
+	        "password_secret",
 	        "sslmode",
 	        "database",
 	        "application_name",
@@ -384,8 +519,7 @@ static void plan_connection(struct plan_ctx *ctx, const struct yaml_node *root)
 	plan->user = plan_name(ctx, map, "connection", "user", false);
 	if (plan->user == NULL)
 		plan->user = "postgres";
-	plan->password_file =
-	        plan_path(ctx, map, "connection", "password_file", false);
+	plan_password(ctx, map, "connection", &plan->password_file);
 	plan->sslmode = plan_str(ctx, map, "connection", "sslmode", false,
 	                         plan->sslmode);
 	if (!plan_in(plan->sslmode, plan_sslmodes))
@@ -473,8 +607,9 @@ static void plan_role(struct plan_ctx *ctx, const struct yaml_node *map,
                       const char *path, struct plan_role *role)
 {
 	static const char *const keys[] = {
-	        "name",   "password_file",      "attributes",
-	        "grants", "default_privileges", NULL,
+	        "name",       "password_file", "password_secret",
+	        "attributes", "grants",        "default_privileges",
+	        NULL,
 	};
 	const struct yaml_node *seq;
 	char item[PLAN_PATH_MAX];
@@ -482,7 +617,7 @@ static void plan_role(struct plan_ctx *ctx, const struct yaml_node *map,
 	if (!plan_known_keys(ctx, map, path, keys))
 		return;
 	role->name = plan_name(ctx, map, path, "name", true);
-	role->password_file = plan_path(ctx, map, path, "password_file", false);
+	plan_password(ctx, map, path, &role->password_file);
 	plan_words(ctx, map, path, "attributes", plan_attributes,
 	           &role->attributes);
 	seq = plan_seq(ctx, map, "grants");
@@ -520,7 +655,7 @@ static void plan_database(struct plan_ctx *ctx, const struct yaml_node *map,
 		return;
 	db->name = plan_name(ctx, map, path, "name", true);
 	db->owner = plan_name(ctx, map, path, "owner", false);
-	plan_pairs(ctx, map, path, "settings", false, &db->settings);
+	plan_pairs(ctx, map, path, "settings", PLAN_TEXT, &db->settings);
 	plan_join(full, path, "settings");
 	for (size_t i = 0; i < db->settings.count; i++) {
 		const char *name = db->settings.items[i].name;
@@ -630,6 +765,39 @@ static void plan_state(struct plan_ctx *ctx, const struct yaml_node *root)
 	plan_names(ctx, map, "state", "readers", &plan->state_readers);
 }
 
+/* A relative program with a slash is a script next to the plan file. */
+static char *plan_program(struct plan *plan, const struct yaml_node *node,
+                          char *program)
+{
+	char *resolved;
+
+	if (strchr(program, '/') == NULL || program[0] == '/')
+		return program;
+	resolved = plan_resolve(plan, node->file, program);
+	return resolved != NULL ? resolved : program;
+}
+
+/* A variable from both env_files and env_secrets is a mistake. */
+static void plan_env_twice(struct plan_ctx *ctx, const struct yaml_node *map,
+                           const char *path, const struct plan_command *cmd)
+{
+	const struct yaml_node *secrets = yaml_doc_get(map, "env_secrets");
+	char full[PLAN_PATH_MAX];
+
+	for (size_t i = 0; i < cmd->env_secrets.count; i++) {
+		const char *name = cmd->env_secrets.items[i].name;
+		for (size_t j = 0; j < cmd->env_files.count; j++) {
+			if (strcmp(name, cmd->env_files.items[j].name) != 0)
+				continue;
+			plan_keyf(full, "%s.env_secrets.%s", path, name);
+			plan_fail(ctx, yaml_doc_get(secrets, name), full,
+			          "also set in env_files (an overlay clears "
+			          "one of them with null)");
+			return;
+		}
+	}
+}
+
 /* The command, working directory, timeout and environment of a step. */
 static void plan_command(struct plan_ctx *ctx, const struct yaml_node *map,
                          const char *path, struct plan_command *cmd)
@@ -645,41 +813,23 @@ static void plan_command(struct plan_ctx *ctx, const struct yaml_node *map,
 		          "a command (a list: program, arguments) is needed");
 		return;
 	}
-	/* A relative program with a slash is a script next to the plan. */
-	if (strchr(cmd->argv.items[0], '/') != NULL &&
-	    cmd->argv.items[0][0] != '/') {
-		const char *slash = strrchr(argv->file, '/');
-		if (slash != NULL) {
-			size_t n = (size_t)(slash - argv->file) +
-			           strlen(cmd->argv.items[0]) + 2;
-			char *joined = malloc(n);
-			if (joined != NULL) {
-				snprintf(joined, n, "%.*s/%s",
-				         (int)(slash - argv->file), argv->file,
-				         cmd->argv.items[0]);
-				const char *kept = plan_keep(ctx->plan, joined);
-				if (kept != NULL)
-					cmd->argv.items[0] =
-					        ctx->plan->owned
-					                [ctx->plan
-					                         ->owned_count -
-					                 1];
-				free(joined);
-			}
-		}
-	}
+	cmd->argv.items[0] = plan_program(ctx->plan, argv, cmd->argv.items[0]);
 	cmd->workdir = plan_path(ctx, map, path, "workdir", false);
 	cmd->timeout_ms =
 	        1000 * plan_int(ctx, map, path, "timeout", 3600, 1, 7 * 86400);
-	plan_pairs(ctx, map, path, "env", false, &cmd->env);
-	plan_pairs(ctx, map, path, "env_files", true, &cmd->env_files);
+	plan_pairs(ctx, map, path, "env", PLAN_TEXT, &cmd->env);
+	plan_pairs(ctx, map, path, "env_files", PLAN_FILES, &cmd->env_files);
+	plan_pairs(ctx, map, path, "env_secrets", PLAN_SECRETS,
+	           &cmd->env_secrets);
+	plan_env_twice(ctx, map, path, cmd);
 }
 
 static void plan_migrate(struct plan_ctx *ctx, const struct yaml_node *root)
 {
 	static const char *const keys[] = {
-	        "command",   "workdir",  "timeout",    "env", "env_files",
-	        "directory", "revision", "stale_lock", NULL,
+	        "command",    "workdir",     "timeout",   "env",
+	        "env_files",  "env_secrets", "directory", "revision",
+	        "stale_lock", NULL,
 	};
 	static const char *const lock_keys[] = {"database", "schema", "table",
 	                                        NULL};
@@ -712,8 +862,8 @@ static void plan_migrate(struct plan_ctx *ctx, const struct yaml_node *root)
 static void plan_seed(struct plan_ctx *ctx, const struct yaml_node *root)
 {
 	static const char *const keys[] = {
-	        "command",   "workdir", "timeout",       "env",
-	        "env_files", "probe",   "rerun_partial", NULL,
+	        "command",     "workdir", "timeout",       "env", "env_files",
+	        "env_secrets", "probe",   "rerun_partial", NULL,
 	};
 	static const char *const probe_keys[] = {"database", "sql", NULL};
 	const struct yaml_node *map = yaml_doc_get(root, "seed");
@@ -765,18 +915,22 @@ static void plan_cross_check(struct plan_ctx *ctx, const struct yaml_node *root)
 	/* Later connections of the run would use the old password. */
 	for (size_t i = 0; i < plan->role_count; i++) {
 		const struct plan_role *role = &plan->roles[i];
+		const struct yaml_node *map =
+		        yaml_doc_get(root, "roles")->items[i];
+		const struct yaml_node *file =
+		        yaml_doc_get(map, "password_file");
+		const char *field = file != NULL && file->kind != YAML_DOC_NULL
+		                            ? "password_file"
+		                            : "password_secret";
 		if (strcmp(role->name, plan->user) != 0 ||
 		    role->password_file == NULL ||
 		    plan->password_file == NULL ||
 		    strcmp(role->password_file, plan->password_file) == 0)
 			continue;
-		plan_keyf(key, "roles[%zu].password_file", i);
+		plan_keyf(key, "roles[%zu].%s", i, field);
 		plan_fail(
-		        ctx,
-		        yaml_doc_get(yaml_doc_get(root, "roles")->items[i],
-		                     "password_file"),
-		        key,
-		        "the admin user's password must come from connection.password_file");
+		        ctx, yaml_doc_get(map, field), key,
+		        "the admin user's password must come from the connection's password_file or password_secret");
 	}
 	for (size_t i = 0; i < plan->role_count; i++)
 		for (size_t j = i + 1; j < plan->role_count; j++)
@@ -792,9 +946,9 @@ static bool plan_build(struct plan *plan, struct yaml_node *tree, char *error,
                        size_t error_size)
 {
 	static const char *const keys[] = {
-	        "connection", "deadlines",  "lock",    "roles",
-	        "databases",  "extensions", "schemas", "state",
-	        "migrate",    "seed",       NULL,
+	        "connection", "secrets_dir", "deadlines",  "lock",
+	        "roles",      "databases",   "extensions", "schemas",
+	        "state",      "migrate",     "seed",       NULL,
 	};
 	struct plan_ctx ctx = {plan, error, error_size, false};
 	const struct yaml_node *lock;
@@ -810,6 +964,10 @@ static bool plan_build(struct plan *plan, struct yaml_node *tree, char *error,
 	}
 	if (!plan_known_keys(&ctx, tree, "", keys))
 		return false;
+	plan->secrets_dir = plan_path(&ctx, tree, "", "secrets_dir", false);
+	if (plan->secrets_dir != NULL && plan->secrets_dir[0] == '\0')
+		plan_fail(&ctx, yaml_doc_get(tree, "secrets_dir"),
+		          "secrets_dir", "must not be empty");
 	plan_connection(&ctx, tree);
 	plan_deadlines(&ctx, tree);
 	plan->lock_key = PLAN_DEFAULT_LOCK_KEY;
@@ -959,12 +1117,40 @@ static bool plan_env_name(struct plan *plan, const char *var,
 	return *field != NULL;
 }
 
+/* ALGA_BOOTSTRAP_SECRETS_DIR: every secret named by key is looked up there. */
+static bool plan_env_secrets_dir(struct plan *plan, char *error,
+                                 size_t error_size)
+{
+	const char *dir = getenv("ALGA_BOOTSTRAP_SECRETS_DIR");
+
+	if (dir == NULL || dir[0] == '\0')
+		return true;
+	plan->secrets_dir = plan_keep(plan, dir);
+	for (size_t i = 0;
+	     plan->secrets_dir != NULL && i < plan->secret_ref_count; i++) {
+		const struct plan_secret_ref *ref = &plan->secret_refs[i];
+		const char *path = plan_secret_join(plan, dir, ref->key);
+		if (path == NULL) {
+			plan->secrets_dir = NULL;
+			break;
+		}
+		*ref->path = path;
+	}
+	if (plan->secrets_dir == NULL) {
+		snprintf(error, error_size,
+		         "ALGA_BOOTSTRAP_SECRETS_DIR: out of memory");
+		return false;
+	}
+	return true;
+}
+
 bool plan_apply_env(struct plan *plan, char *error, size_t error_size)
 {
 	const char *port = getenv("ALGA_BOOTSTRAP_PORT");
 	const char *sslmode = plan->sslmode;
 
-	if (!plan_env_name(plan, "ALGA_BOOTSTRAP_HOST", &plan->host, false,
+	if (!plan_env_secrets_dir(plan, error, error_size) ||
+	    !plan_env_name(plan, "ALGA_BOOTSTRAP_HOST", &plan->host, false,
 	                   error, error_size) ||
 	    !plan_env_name(plan, "ALGA_BOOTSTRAP_USER", &plan->user, true,
 	                   error, error_size) ||
@@ -1011,6 +1197,7 @@ static void plan_free_command(struct plan_command *cmd)
 	free(cmd->argv.items);
 	free(cmd->env.items);
 	free(cmd->env_files.items);
+	free(cmd->env_secrets.items);
 }
 
 void plan_free(struct plan *plan)
@@ -1024,6 +1211,7 @@ void plan_free(struct plan *plan)
 	free(plan->extensions);
 	free(plan->schemas);
 	free(plan->state_readers.items);
+	free(plan->secret_refs);
 	plan_free_command(&plan->migrate);
 	plan_free_command(&plan->seed);
 	if (plan->tree != NULL)

@@ -4,9 +4,17 @@
  * completely before anything touches the database. Every error names the
  * file, the line and the key: "plan.yaml:12: roles[0].name: too long".
  *
- * Relative paths (password files, the migration directory, commands that
- * contain a slash, working directories) are resolved against the directory
- * of the file that set them, so an overlay can carry its own scripts.
+ * Relative paths (password files, secrets_dir, the migration directory,
+ * commands that contain a slash, working directories) are resolved against
+ * the directory of the file that set them, so an overlay can carry its own
+ * scripts.
+ *
+ * A secret is named either by its file (password_file, env_files) or by its
+ * key in secrets_dir, the directory that holds one file per key the way a
+ * mounted Kubernetes Secret does (password_secret, env_secrets). Keys are
+ * turned into paths when the plan is built, and again when
+ * ALGA_BOOTSTRAP_SECRETS_DIR replaces the directory: everything after the
+ * plan sees paths only.
  */
 #ifndef ALGA_PLAN_H
 #define ALGA_PLAN_H
@@ -19,6 +27,8 @@ struct yaml_node;
 /* PostgreSQL's identifier limit (NAMEDATALEN - 1). */
 #define PLAN_NAME_MAX 63
 #define PLAN_ERROR_MAX 1024
+/* The longest key a Kubernetes Secret takes. */
+#define PLAN_SECRET_KEY_MAX 253
 
 struct plan_list {
 	char **items;
@@ -84,8 +94,15 @@ struct plan_command {
 	struct plan_list argv;
 	const char *workdir;
 	long long timeout_ms;
-	struct plan_pairs env;       /* values may hold ${placeholders} */
-	struct plan_pairs env_files; /* NAME: password file */
+	struct plan_pairs env;         /* values may hold ${placeholders} */
+	struct plan_pairs env_files;   /* NAME: password file */
+	struct plan_pairs env_secrets; /* NAME: file of a key in secrets_dir */
+};
+
+/* A path the plan made from a key in secrets_dir, to remake on override. */
+struct plan_secret_ref {
+	const char **path;
+	const char *key;
 };
 
 struct plan_parse {
@@ -102,6 +119,11 @@ struct plan {
 	const char *sslmode;
 	const char *database; /* maintenance database */
 	const char *application_name;
+
+	/* the directory of the secrets named by key; NULL: none */
+	const char *secrets_dir;
+	struct plan_secret_ref *secret_refs;
+	size_t secret_ref_count;
 
 	long long connect_deadline_ms;
 	long long lock_deadline_ms;
@@ -150,7 +172,11 @@ bool plan_load(struct plan *plan, const char *const *files, size_t count,
 /* The same from YAML text, for the tests; name stands for the file. */
 bool plan_load_string(struct plan *plan, const char *name, const char *text,
                       char *error, size_t error_size);
-/* Connection overrides from ALGA_BOOTSTRAP_HOST, _PORT, _USER, ... */
+/*
+ * Overrides from ALGA_BOOTSTRAP_SECRETS_DIR (every secret named by key is
+ * looked up there instead), then ALGA_BOOTSTRAP_HOST, _PORT, _USER,
+ * _PASSWORD_FILE, _SSLMODE.
+ */
 bool plan_apply_env(struct plan *plan, char *error, size_t error_size);
 /* Keeps a copy of text for the plan's lifetime (NULL on no memory). */
 const char *plan_keep(struct plan *plan, const char *text);

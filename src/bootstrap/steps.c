@@ -113,7 +113,41 @@ static bool steps_env_add(struct steps_env *env, const char *name,
 	return true;
 }
 
-/* The plan's env (expanded) and env_files (read, wiped after the run). */
+/* Adds NAME=secret for each NAME: file of env_files or env_secrets. */
+static bool steps_env_secrets(const struct boot *boot,
+                              const struct plan_pairs *files,
+                              struct steps_env *env)
+{
+	char error[512];
+
+	for (size_t i = 0; i < files->count; i++) {
+		const struct plan_pair *file = &files->items[i];
+		struct secret secret;
+		/* The admin password was read once already: reuse it. */
+		if (boot->plan->password_file != NULL &&
+		    strcmp(file->value, boot->plan->password_file) == 0) {
+			if (!steps_env_add(env, file->name,
+			                   boot->admin_password.text))
+				return false;
+			continue;
+		}
+		if (!secret_read(file->value, &secret, error, sizeof(error))) {
+			log_error("env %s: %s", file->name, error);
+			return false;
+		}
+		log_redact(secret.text);
+		bool ok = steps_env_add(env, file->name, secret.text);
+		secret_free(&secret);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The plan's env (expanded), env_files and env_secrets (read, wiped after
+ * the run).
+ */
 static bool steps_env_build(const struct boot *boot,
                             const struct plan_command *cmd,
                             struct steps_env *env)
@@ -121,7 +155,8 @@ static bool steps_env_build(const struct boot *boot,
 	char error[512];
 
 	env->count = 0;
-	env->vars = calloc(cmd->env.count + cmd->env_files.count + 1,
+	env->vars = calloc(cmd->env.count + cmd->env_files.count +
+	                           cmd->env_secrets.count + 1,
 	                   sizeof(char *));
 	if (env->vars == NULL)
 		return false;
@@ -136,31 +171,8 @@ static bool steps_env_build(const struct boot *boot,
 			return false;
 		}
 	}
-	for (size_t i = 0; i < cmd->env_files.count; i++) {
-		struct secret secret;
-		/* The admin password was read once already: reuse it. */
-		if (boot->plan->password_file != NULL &&
-		    strcmp(cmd->env_files.items[i].value,
-		           boot->plan->password_file) == 0) {
-			if (!steps_env_add(env, cmd->env_files.items[i].name,
-			                   boot->admin_password.text))
-				return false;
-			continue;
-		}
-		if (!secret_read(cmd->env_files.items[i].value, &secret, error,
-		                 sizeof(error))) {
-			log_error("env %s: %s", cmd->env_files.items[i].name,
-			          error);
-			return false;
-		}
-		log_redact(secret.text);
-		bool ok = steps_env_add(env, cmd->env_files.items[i].name,
-		                        secret.text);
-		secret_free(&secret);
-		if (!ok)
-			return false;
-	}
-	return true;
+	return steps_env_secrets(boot, &cmd->env_files, env) &&
+	       steps_env_secrets(boot, &cmd->env_secrets, env);
 }
 
 /* Runs a step's command; describes the outcome into what. */

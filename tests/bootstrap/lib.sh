@@ -20,36 +20,15 @@ bs_secret() {
 	chmod 600 "$BS_SECRETS/$1"
 }
 
+# The tests' own overlay moves the secrets and the port and shortens the
+# deadlines; the Alga plan's roles, grants and databases run as they are.
 bs_overlay() {
 	cat >"$BS_DIR/overlay.yaml" <<YAML
+secrets_dir: $BS_SECRETS
 connection:
   host: 127.0.0.1
   port: $PG_PORT
-  password_file: $BS_SECRETS/postgres-password
 deadlines: {connect: 10, lock: 60, wait: 10}
-roles:
-  - name: app_user
-    password_file: $BS_SECRETS/app-password
-    attributes: [LOGIN]
-    grants:
-      - {on: database, database: server, privileges: [CONNECT]}
-      - {on: schema, database: server, schema: public, privileges: [USAGE]}
-      - {on: tables, database: server, schema: public, privileges: [SELECT, INSERT, UPDATE, DELETE]}
-      - {on: sequences, database: server, schema: public, privileges: [USAGE, SELECT]}
-    default_privileges:
-      - {on: tables, database: server, schema: public, for_role: postgres, privileges: [SELECT, INSERT, UPDATE, DELETE]}
-  - name: hocuspocus_user
-    password_file: $BS_SECRETS/hocuspocus-password
-    attributes: [LOGIN]
-  - name: temporal
-    password_file: $BS_SECRETS/temporal-password
-    attributes: [LOGIN]
-migrate:
-  env_files:
-    PGPASSWORD: $BS_SECRETS/postgres-password
-seed:
-  env_files:
-    PGPASSWORD: $BS_SECRETS/postgres-password
 YAML
 }
 

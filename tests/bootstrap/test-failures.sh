@@ -39,6 +39,22 @@ contains "an unknown key is refused" "$BS_OUT" "$BS_DIR/typo.yaml:2: seeds: unkn
 printf 'migrate: [\n' >"$BS_DIR/syntax.yaml"
 bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/syntax.yaml"
 contains "a YAML syntax error names the file" "$BS_OUT" "$BS_DIR/syntax.yaml:"
+printf 'connection:\n  password_secret: postgres-password\n' >"$BS_DIR/no-dir.yaml"
+bs_run run --plan "$BS_DIR/no-dir.yaml"
+is "a secret named by key without secrets_dir exits 2" "$BS_CODE" 2
+contains "and names file, line and key" "$BS_OUT" \
+	"$BS_DIR/no-dir.yaml:2: connection.password_secret: names a secret by key, but the plan sets no secrets_dir"
+printf 'roles:\n  - name: x\n    password_secret: ../postgres-password\n' \
+	>"$BS_DIR/key-slash.yaml"
+bs_run run "${BS_PLANS[@]}" --plan "$BS_DIR/key-slash.yaml"
+contains "a secret key with a slash is refused with file:line" "$BS_OUT" \
+	"$BS_DIR/key-slash.yaml:3: roles[0].password_secret: secret key \"../postgres-password\" is not a file name"
+mkdir -p "$BS_DIR/other-secrets"
+ALGA_BOOTSTRAP_SECRETS_DIR=$BS_DIR/other-secrets bs_run run "${BS_PLANS[@]}"
+is "ALGA_BOOTSTRAP_SECRETS_DIR moves the secrets (none there: exit 2)" \
+	"$BS_CODE" 2
+contains "and the error names the file in that directory" "$BS_OUT" \
+	"cannot read password file $BS_DIR/other-secrets/postgres-password"
 : >"$BS_DIR/empty-password"
 ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/empty-password bs_run run "${BS_PLANS[@]}"
 is "an empty password file exits 2" "$BS_CODE" 2

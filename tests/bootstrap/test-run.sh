@@ -55,6 +55,13 @@ lacks "second run leaves an unchanged password alone" "$second" \
 	"role hocuspocus_user: password updated"
 contains "a non-ASCII password is set anew (no SASLprep here)" "$second" \
 	"role app_user: password updated"
+# Plans given by relative names: the scripts still run in their workdir.
+BS_OUT=$(cd "$ROOT" && "$BS_BIN" run --force-migrate \
+	--plan charts/alga-core/files/bootstrap-plan.yaml \
+	--plan appliance/demo/plan.yaml --plan "$BS_DIR/overlay.yaml" 2>&1)
+is "plans given by relative names run their scripts" "$?" 0
+contains "the migration script ran" "$BS_OUT" \
+	"alga-bootstrap: migrate | migrate: 0 migrations applied"
 is "the demo data was seeded once" \
 	"$(pg_sql -d server "select count(*) from tenants")" 1
 
@@ -66,8 +73,18 @@ is "app_user may read the bootstrap state" \
 is "app_user may read demo tables (grant after migration)" \
 	"$(PGPASSWORD=$special psql -X -A -t -h 127.0.0.1 -p "$PG_PORT" \
 		-U app_user -d server -c 'select count(*) from users')" 1
-is "database setting applied" \
-	"$(pg_sql -d server "show app.environment")" demo
+is "app_user may use the pgboss table a migration made (the Alga plan's grant)" \
+	"$(PGPASSWORD=$special psql -X -A -t -h 127.0.0.1 -p "$PG_PORT" \
+		-U app_user -d server -q -c "insert into pgboss.job (name) values ('demo') returning state")" created
+is "the Alga plan's database setting applied" \
+	"$(pg_sql -d server "show app.environment")" production
+for role in app_user hocuspocus_user temporal; do
+	is "$role has the Alga plan's attributes" \
+		"$(pg_sql "select rolcanlogin and not rolsuper and not rolcreatedb and not rolcreaterole from pg_roles where rolname = '$role'")" t
+done
+is "temporal owns temporal_visibility" \
+	"$(pg_sql "select pg_get_userbyid(datdba) from pg_database where datname = 'temporal_visibility'")" \
+	temporal
 is "hocuspocus database owned by hocuspocus_user" \
 	"$(pg_sql "select pg_get_userbyid(datdba) from pg_database where datname = 'hocuspocus'")" \
 	hocuspocus_user

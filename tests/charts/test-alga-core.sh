@@ -2,7 +2,8 @@
 # test-alga-core.sh: the alga-core chart renders, under Helm 3 and Helm 4
 # alike, what the appliance needs: one plain bootstrap Job, the app routed
 # through PgBouncer and the bootstrap straight to Postgres, kept Secrets and
-# data volumes, no secret in an env value, Pod Security restricted, and
+# data volumes, no secret in an env value, the bootstrap plan's secret keys
+# in the Secret mounted at its secrets_dir, Pod Security restricted, and
 # clear failures for wrong values.
 #
 # Renders with the chart defaults, with charts/alga-core/ci/appliance-values.yaml
@@ -62,6 +63,31 @@ secret_values() {
 	q "$1" '.[] | select(.kind == "Secret") | .data // {} | .[] | @base64d'
 }
 
+# check_plan_secrets TAG RENDER_JSON PLAN_JSON: the plan names its secrets
+# by key in secrets_dir; that is where the Job mounts the database Secret,
+# and every key the plan names is a key of that Secret (when rendered).
+check_plan_secrets() {
+	local tag=$1 out=$2 plan=$3 secret keys
+	q "$out" '.[] | select(.kind == "ConfigMap"
+		and (.metadata.name | endswith("-bootstrap-plan")))
+		| .data["plan.yaml"]' | node "$ROOT/tools/yaml-to-json.mjs" >"$plan"
+	[ "$(q "$plan" '.[0].secrets_dir // ""')" != "" ] || return 0
+	is "$tag: the plan's secrets_dir is where the Job mounts the database Secret" \
+		"$(q "$plan" '.[0].secrets_dir')" \
+		"$(q "$out" '.[] | select(.kind == "Job") | .spec.template.spec
+			| .containers[0].volumeMounts[]
+			| select(.name == "db-secrets") | .mountPath')"
+	secret=$(q "$out" '.[] | select(.kind == "Job") | .spec.template.spec
+		| .volumes[] | select(.name == "db-secrets") | .secret.secretName')
+	keys=$(jq -r --arg s "$secret" '.[] | select(.kind == "Secret"
+		and .metadata.name == $s) | .data | keys | join(" ")' "$out")
+	[ -n "$keys" ] || return 0
+	is "$tag: every secret key of the plan is a key of Secret $secret" \
+		"$(jq -r --arg keys "$keys" '[.[0] | .. | objects
+			| (.password_secret // empty), (.env_secrets // {} | .[])]
+			| unique - ($keys | split(" ")) | join(" ")' "$plan")" ""
+}
+
 # check_render HELM SET FILE: everything a single render must satisfy.
 check_render() {
 	local h=$1 set=$2 out=$3 tag="$1 $2" job value leaked
@@ -116,6 +142,8 @@ check_render() {
 		"$(q "$out.json" '.[] | select(.kind == "Service"
 			and .metadata.name == "alga-core-postgres")
 			| .spec.ports[0].port')" 5432
+
+	check_plan_secrets "$tag" "$out.json" "$work/plan-$h-$set.json"
 
 	is "$tag: no env value: names a secret" \
 		"$(q "$out.json" '[.. | objects | select(has("env")) | .env[]?
