@@ -403,8 +403,9 @@ run_bootstrap() {
 	done < <(job_command)
 	mapfile -d '' environment < <(job_environment)
 	# The demo plan stands in for the Alga image's knex migrations and
-	# seeds, and points the secrets at this machine's files.
+	# seeds; the Secret's keys are the files in DEMO_DIR/secrets.
 	command+=(--plan "$ROOT/appliance/demo/plan.yaml")
+	environment+=("ALGA_BOOTSTRAP_SECRETS_DIR=$SECRETS")
 	env "${environment[@]}" "${command[@]}" 2>&1 | tee "$log" |
 		sed 's/^/    /'
 	return "${PIPESTATUS[0]}"
