@@ -36,7 +36,8 @@ PG_PORT=${DEMO_PG_PORT:-55432}
 PGB_PORT=${DEMO_PGBOUNCER_PORT:-56432}
 REDIS_PORT=${DEMO_REDIS_PORT:-56379}
 PROFILE=${PROFILE:-$ROOT/appliance/flux/profiles/talos-single-node}
-SERVER_USER=postgres
+# shellcheck source=scripts/lib/loopback.sh
+. "$ROOT/scripts/lib/loopback.sh"
 
 RENDER=$DEMO_DIR/render
 SECRETS=$DEMO_DIR/secrets
@@ -59,33 +60,6 @@ usage() {
 
 ms_since() {
 	echo $((($(date +%s%N) - $1) / 1000000))
-}
-
-as_server_user() {
-	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid="$SERVER_USER" --regid="$SERVER_USER" \
-			--init-groups --reset-env -- env PATH="$PATH" "$@"
-	else
-		"$@"
-	fi
-}
-
-give_to_server_user() {
-	[ "$(id -u)" = 0 ] || return 0
-	chown -R "$SERVER_USER:" "$@"
-}
-
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-wait_port() {
-	local deadline=$((SECONDS + $2))
-	while [ $SECONDS -lt $deadline ]; do
-		port_in_use "$1" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 load_tools() {
@@ -151,10 +125,7 @@ make_credentials() {
 	for key in $(rendered alga-core '.[] | select(.kind == "Secret" and
 			.metadata.name == "alga-core-db") | .data | keys[]'); do
 		[ -s "$SECRETS/$key" ] && continue
-		# tr ends on SIGPIPE once head has its 32 characters.
-		(set +o pipefail && umask 077 &&
-			LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom |
-			head -c 32 >"$SECRETS/$key")
+		(umask 077 && random_password 32 >"$SECRETS/$key")
 	done
 	[ -s "$SECRETS/postgres-password" ] ||
 		die "the rendered Secret alga-core-db has no postgres-password key"

@@ -16,23 +16,15 @@
 #   pgbouncer_stop
 #   redis_start                 sets REDIS_PORT REDIS_PASSWORD_FILE
 #   redis_stop
-#   free_port                   print a TCP port nothing listens on
 #   srv_give PATH...            hand files to the server user
-#   random_password             print 24 random alphanumeric characters
+# and, from scripts/lib/loopback.sh: as_server_user, port_in_use, wait_port,
+# free_port, random_password.
 #
 # Environment: KEEP_TMP=1 keeps SRV_DIR after the test, for debugging.
 
-SRV_USER=postgres
+# shellcheck source=scripts/lib/loopback.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/loopback.sh"
 SRV_PIDS=()
-
-as_server_user() {
-	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid="$SRV_USER" --regid="$SRV_USER" --init-groups \
-			--reset-env -- env PATH="$PATH" "$@"
-	else
-		"$@"
-	fi
-}
 
 # server_spawn LOG COMMAND...: start a server in the background as the server
 # user and record its pid in SPAWNED_PID. The command is started directly
@@ -42,8 +34,9 @@ server_spawn() {
 	local log=$1
 	shift
 	if [ "$(id -u)" = 0 ]; then
-		setpriv --reuid="$SRV_USER" --regid="$SRV_USER" --init-groups \
-			--reset-env -- env PATH="$PATH" "$@" >"$log" 2>&1 &
+		setpriv --reuid="$SERVER_USER" --regid="$SERVER_USER" \
+			--init-groups --reset-env -- env PATH="$PATH" "$@" \
+			>"$log" 2>&1 &
 	else
 		"$@" >"$log" 2>&1 &
 	fi
@@ -52,40 +45,7 @@ server_spawn() {
 }
 
 srv_give() {
-	[ "$(id -u)" = 0 ] || return 0
-	chown -R "$SRV_USER:" "$@"
-}
-
-random_password() {
-	LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24
-}
-
-port_in_use() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-	local port tries=0
-	while [ $tries -lt 50 ]; do
-		port=$((20000 + RANDOM % 40000))
-		if ! port_in_use "$port"; then
-			echo "$port"
-			return 0
-		fi
-		tries=$((tries + 1))
-	done
-	echo "servers: no free port found" >&2
-	return 1
-}
-
-# wait_port PORT SECONDS: true once something accepts on PORT.
-wait_port() {
-	local port=$1 deadline=$((SECONDS + $2))
-	while [ $SECONDS -lt $deadline ]; do
-		port_in_use "$port" && return 0
-		sleep 0.1
-	done
-	return 1
+	give_to_server_user "$@"
 }
 
 servers_cleanup() {
