@@ -174,7 +174,7 @@ static bool render_kustomize(const struct render_options *options,
 	const char *argv[] = {options->kubectl, "kustomize", options->profile,
 	                      NULL};
 	struct child_result result;
-	char error[RENDER_ERROR_MAX], header[PATH_MAX + 32];
+	char error[RENDER_ERROR_MAX], header[PATH_MAX + 32], path[PATH_MAX];
 	bool ok = false;
 
 	if (!child_run(argv, &result, error, sizeof(error))) {
@@ -185,7 +185,9 @@ static bool render_kustomize(const struct render_options *options,
 		render_report_child(options->profile, argv, &result);
 		goto out;
 	}
-	snprintf(header, sizeof(header), "profile %s", options->profile);
+	if (!realpath(options->profile, path))
+		snprintf(path, sizeof(path), "%s", options->profile);
+	text_format(header, sizeof(header), "profile %s", path);
 	ok = render_write(profile_file, header, result.out, result.out_len);
 	if (!ok)
 		render_error("cannot write %s", profile_file);
