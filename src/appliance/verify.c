@@ -449,7 +449,7 @@ static void verify_unrendered(struct verify_context *ctx)
 	for (size_t i = 0; i < ctx->release_count; i++) {
 		if (!ctx->releases[i].rendered)
 			fprintf(ctx->out,
-			        "note: release %s was not rendered (skipped), its objects are not checked\n",
+			        "note: release %s was not rendered (skipped or failed), its objects are not checked\n",
 			        ctx->releases[i].name);
 	}
 }
