@@ -10,6 +10,7 @@
 #   verify_dir OUT [ARGS...] alga-appliance verify; VERIFY_OUT, VERIFY_STATUS
 #
 # Source tests/lib/common.sh first.
+# shellcheck disable=SC2034 # the results are read by the suites
 
 MINI=$ROOT/tests/appliance/fixtures/mini
 APPLIANCE=${APPLIANCE:-$ROOT/build/asan/bin/alga-appliance}
