@@ -333,22 +333,23 @@ static bool rules_read(struct rules_loader *loader,
 	       rules_other_sections(loader, root);
 }
 
-bool rules_load(const char *path, struct rules *rules, char *error,
-                size_t error_size)
+static void rules_defaults(struct rules *rules, const char *name)
 {
-	struct rules_loader loader = {rules, error, error_size};
-
 	memset(rules, 0, sizeof(*rules));
 	rules->replicas = 1;
 	rules->budget_millicpu = -1;
 	rules->budget_memory = -1;
-	rules->file = path;
-	if (!yaml_doc_parse_file(path, &rules->docs, &rules->doc_count, error,
-	                         error_size))
-		return false;
+	rules->file = name;
+}
+
+/* Reads the parsed document into rules; frees everything on failure. */
+static bool rules_check(struct rules *rules, char *error, size_t error_size)
+{
+	struct rules_loader loader = {rules, error, error_size};
+
 	if (rules->doc_count != 1) {
 		rules_fail(&loader, rules->docs[rules->doc_count - 1],
-		           "the rules are one YAML document");
+			   "the rules are one YAML document");
 		goto fail;
 	}
 	if (!rules_read(&loader, rules->docs[0]))
@@ -357,6 +358,26 @@ bool rules_load(const char *path, struct rules *rules, char *error,
 fail:
 	rules_free(rules);
 	return false;
+}
+
+bool rules_load(const char *path, struct rules *rules, char *error,
+		size_t error_size)
+{
+	rules_defaults(rules, path);
+	if (!yaml_doc_parse_file(path, &rules->docs, &rules->doc_count, error,
+				 error_size))
+		return false;
+	return rules_check(rules, error, error_size);
+}
+
+bool rules_load_string(const char *name, const char *text, size_t len,
+		       struct rules *rules, char *error, size_t error_size)
+{
+	rules_defaults(rules, name);
+	if (!yaml_doc_parse_string(name, text, len, &rules->docs,
+				   &rules->doc_count, error, error_size))
+		return false;
+	return rules_check(rules, error, error_size);
 }
 
 static void rules_free_patterns(struct rules_patterns *patterns)

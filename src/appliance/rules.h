@@ -68,6 +68,9 @@ struct rules {
 /* Reads and checks a rules file; false with "FILE:LINE: what" on error. */
 bool rules_load(const char *path, struct rules *rules, char *error,
                 size_t error_size);
+/* The same from text; name stands for the file in messages. */
+bool rules_load_string(const char *name, const char *text, size_t len,
+		       struct rules *rules, char *error, size_t error_size);
 void rules_free(struct rules *rules);
 
 /* True when release/kind/name matches a pattern. */

@@ -360,20 +360,27 @@ static bool verify_add_release(struct verify_context *ctx,
 	return true;
 }
 
+bool verify_index_releases(struct verify_context *ctx)
+{
+	for (size_t i = 0; i < ctx->profile.count; i++) {
+		if (render_is_helm_release(&ctx->profile.items[i]) &&
+		    !verify_add_release(ctx, &ctx->profile.items[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool verify_load_profile(struct verify_context *ctx, const char *dir,
-                                char *error, size_t error_size)
+				char *error, size_t error_size)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, RENDER_PROFILE_FILE);
 	if (!objects_add_file(&ctx->profile, path, "", error, error_size))
 		return false;
-	for (size_t i = 0; i < ctx->profile.count; i++) {
-		if (render_is_helm_release(&ctx->profile.items[i]) &&
-		    !verify_add_release(ctx, &ctx->profile.items[i])) {
-			snprintf(error, error_size, "out of memory");
-			return false;
-		}
+	if (!verify_index_releases(ctx)) {
+		snprintf(error, error_size, "out of memory");
+		return false;
 	}
 	return true;
 }
@@ -454,7 +461,7 @@ static void verify_unrendered(struct verify_context *ctx)
 	}
 }
 
-static void verify_all(struct verify_context *ctx)
+void verify_check(struct verify_context *ctx)
 {
 	verify_unrendered(ctx);
 	verify_releases(ctx);
@@ -496,7 +503,7 @@ int verify_run(const char *dir, const char *rules_path)
 		fprintf(stderr, "alga-appliance: verify: %s\n", error);
 		goto out;
 	}
-	verify_all(&ctx);
+	verify_check(&ctx);
 	if (ctx.violations)
 		printf("%zu violation%s of the appliance rules (%s)\n",
 		       ctx.violations, ctx.violations == 1 ? "" : "s",

@@ -74,6 +74,11 @@ void verify_pod_security(struct verify_context *ctx);
 void verify_resources(struct verify_context *ctx);
 void verify_persistence(struct verify_context *ctx);
 
+/* Fills ctx->releases from the HelmReleases in ctx->profile. */
+bool verify_index_releases(struct verify_context *ctx);
+/* Runs every check over ctx (rules, profile and rendered loaded). */
+void verify_check(struct verify_context *ctx);
+
 /*
  * Loads DIR (written by render) and the rules (rules_path, or rules.yaml in
  * the profile DIR was rendered from), runs every check, prints each

@@ -422,13 +422,15 @@ static bool pods_long_running(const struct object *object)
 	       strcmp(object->kind, "CronJob") != 0;
 }
 
-static void pods_row(const char *label, long cpu, long long memory)
+static void pods_row(struct verify_context *ctx, const char *label, long cpu,
+		     long long memory)
 {
 	char cpu_text[32], memory_text[32];
 
 	quantity_format_cpu(cpu, cpu_text, sizeof(cpu_text));
 	quantity_format_memory(memory, memory_text, sizeof(memory_text));
-	printf("  %-60s %8s %10s\n", label, cpu_text, memory_text);
+	fprintf(ctx->out, "  %-60s %8s %10s\n", label, cpu_text,
+		memory_text);
 }
 
 struct pods_total {
@@ -460,7 +462,7 @@ static void pods_count(struct verify_context *ctx, const struct object *object,
 	snprintf(label, sizeof(label), "%s/%s/%s", object->release,
 	         object->kind, object->name);
 	if (pods_long_running(object)) {
-		pods_row(label, cpu, memory);
+		pods_row(ctx, label, cpu, memory);
 		total->cpu += cpu;
 		total->memory += memory;
 	} else if (cpu + memory / 1048576 >
@@ -479,10 +481,11 @@ static void pods_budget(struct verify_context *ctx,
 	long long memory = total->memory + total->job_memory;
 	char have[32], limit[32];
 
-	pods_row("total", cpu, memory);
+	pods_row(ctx, "total", cpu, memory);
 	if (rules->budget_millicpu < 0 && rules->budget_memory < 0)
 		return;
-	pods_row("budget", rules->budget_millicpu, rules->budget_memory);
+	pods_row(ctx, "budget", rules->budget_millicpu,
+		 rules->budget_memory);
 	if (rules->budget_millicpu >= 0 && cpu > rules->budget_millicpu) {
 		quantity_format_cpu(cpu, have, sizeof(have));
 		quantity_format_cpu(rules->budget_millicpu, limit,
@@ -513,8 +516,9 @@ void verify_resources(struct verify_context *ctx)
 		verify_each_container(ctx, &ctx->rendered.items[i],
 		                      pods_resources_container, &usage);
 	}
-	printf("budget: requests of the long-running workloads, plus the largest Job\n");
-	printf("  %-60s %8s %10s\n", "workload", "cpu", "memory");
+	fprintf(ctx->out,
+		"budget: requests of the long-running workloads, plus the largest Job\n");
+	fprintf(ctx->out, "  %-60s %8s %10s\n", "workload", "cpu", "memory");
 	for (size_t i = 0; i < ctx->rendered.count; i++) {
 		const struct object *object = &ctx->rendered.items[i];
 
@@ -525,7 +529,7 @@ void verify_resources(struct verify_context *ctx)
 		char label[320];
 
 		snprintf(label, sizeof(label), "%s (Job)", total.job);
-		pods_row(label, total.job_cpu, total.job_memory);
+		pods_row(ctx, label, total.job_cpu, total.job_memory);
 	}
 	pods_budget(ctx, &total);
 }
