@@ -79,9 +79,9 @@ bool quantity_memory(const char *text, long long *bytes)
 	return true;
 }
 
-void quantity_format_cpu(long millicores, char *text, size_t size)
+void quantity_format_cpu(long long millicores, char *text, size_t size)
 {
-	snprintf(text, size, "%ldm", millicores);
+	snprintf(text, size, "%lldm", millicores);
 }
 
 void quantity_format_memory(long long bytes, char *text, size_t size)

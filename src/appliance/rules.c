@@ -349,7 +349,7 @@ static bool rules_check(struct rules *rules, char *error, size_t error_size)
 
 	if (rules->doc_count != 1) {
 		rules_fail(&loader, rules->docs[rules->doc_count - 1],
-			   "the rules are one YAML document");
+		           "the rules are one YAML document");
 		goto fail;
 	}
 	if (!rules_read(&loader, rules->docs[0]))
@@ -361,21 +361,21 @@ fail:
 }
 
 bool rules_load(const char *path, struct rules *rules, char *error,
-		size_t error_size)
+                size_t error_size)
 {
 	rules_defaults(rules, path);
 	if (!yaml_doc_parse_file(path, &rules->docs, &rules->doc_count, error,
-				 error_size))
+	                         error_size))
 		return false;
 	return rules_check(rules, error, error_size);
 }
 
 bool rules_load_string(const char *name, const char *text, size_t len,
-		       struct rules *rules, char *error, size_t error_size)
+                       struct rules *rules, char *error, size_t error_size)
 {
 	rules_defaults(rules, name);
 	if (!yaml_doc_parse_string(name, text, len, &rules->docs,
-				   &rules->doc_count, error, error_size))
+	                           &rules->doc_count, error, error_size))
 		return false;
 	return rules_check(rules, error, error_size);
 }

@@ -70,7 +70,7 @@ bool rules_load(const char *path, struct rules *rules, char *error,
                 size_t error_size);
 /* The same from text; name stands for the file in messages. */
 bool rules_load_string(const char *name, const char *text, size_t len,
-		       struct rules *rules, char *error, size_t error_size);
+                       struct rules *rules, char *error, size_t error_size);
 void rules_free(struct rules *rules);
 
 /* True when release/kind/name matches a pattern. */

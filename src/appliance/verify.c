@@ -371,7 +371,7 @@ bool verify_index_releases(struct verify_context *ctx)
 }
 
 static bool verify_load_profile(struct verify_context *ctx, const char *dir,
-				char *error, size_t error_size)
+                                char *error, size_t error_size)
 {
 	char path[PATH_MAX];
 

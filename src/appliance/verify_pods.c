@@ -8,6 +8,7 @@
  * runAsNonRoot, no privilege escalation, RuntimeDefault seccomp, ALL
  * capabilities dropped, only the plain volume types).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,12 +330,24 @@ void verify_pod_security(struct verify_context *ctx)
 /* ---- requests, limits and the budget ---- */
 
 struct pods_usage {
-	bool report;      /* report missing or bad values */
-	long cpu;         /* millicores, sum of the containers */
-	long long memory; /* bytes */
-	long init_cpu;    /* the largest init container */
+	bool report;        /* report missing or bad values */
+	long long cpu;      /* millicores, sum of the containers */
+	long long memory;   /* bytes */
+	long long init_cpu; /* the largest init container */
 	long long init_memory;
 };
+
+/* Sums of requests stop at a very large number instead of overflowing. */
+static long long pods_sum(long long a, long long b)
+{
+	return a > LLONG_MAX / 2 - b ? LLONG_MAX / 2 : a + b;
+}
+
+static long long pods_times(long long value, long times)
+{
+	return times > 0 && value > LLONG_MAX / 2 / times ? LLONG_MAX / 2
+	                                                  : value * times;
+}
 
 static void pods_require(struct verify_context *ctx,
                          const struct object *workload,
@@ -385,8 +398,8 @@ static void pods_add_requests(struct verify_context *ctx,
 		                             ? memory
 		                             : usage->init_memory;
 	} else {
-		usage->cpu += cpu;
-		usage->memory += memory;
+		usage->cpu = pods_sum(usage->cpu, cpu);
+		usage->memory = pods_sum(usage->memory, memory);
 	}
 }
 
@@ -422,21 +435,20 @@ static bool pods_long_running(const struct object *object)
 	       strcmp(object->kind, "CronJob") != 0;
 }
 
-static void pods_row(struct verify_context *ctx, const char *label, long cpu,
-		     long long memory)
+static void pods_row(struct verify_context *ctx, const char *label,
+                     long long cpu, long long memory)
 {
 	char cpu_text[32], memory_text[32];
 
 	quantity_format_cpu(cpu, cpu_text, sizeof(cpu_text));
 	quantity_format_memory(memory, memory_text, sizeof(memory_text));
-	fprintf(ctx->out, "  %-60s %8s %10s\n", label, cpu_text,
-		memory_text);
+	fprintf(ctx->out, "  %-60s %8s %10s\n", label, cpu_text, memory_text);
 }
 
 struct pods_total {
-	long cpu;
+	long long cpu;
 	long long memory;
-	long job_cpu; /* the largest Job, which runs beside the rest */
+	long long job_cpu; /* the largest Job, which runs beside the rest */
 	long long job_memory;
 	char job[300];
 };
@@ -446,7 +458,7 @@ static void pods_count(struct verify_context *ctx, const struct object *object,
 {
 	struct pods_usage usage = {0};
 	long replicas = 1;
-	long cpu;
+	long long cpu;
 	long long memory;
 	char label[300];
 
@@ -454,19 +466,21 @@ static void pods_count(struct verify_context *ctx, const struct object *object,
 	yaml_doc_long(yaml_doc_path(object->node, "spec.replicas"), &replicas);
 	if (replicas < 0 || replicas > 1000)
 		replicas = 1;
-	cpu = (usage.cpu > usage.init_cpu ? usage.cpu : usage.init_cpu) *
-	      replicas;
-	memory = (usage.memory > usage.init_memory ? usage.memory
-	                                           : usage.init_memory) *
-	         replicas;
+	cpu = pods_times(usage.cpu > usage.init_cpu ? usage.cpu
+	                                            : usage.init_cpu,
+	                 replicas);
+	memory =
+	        pods_times(usage.memory > usage.init_memory ? usage.memory
+	                                                    : usage.init_memory,
+	                   replicas);
 	snprintf(label, sizeof(label), "%s/%s/%s", object->release,
 	         object->kind, object->name);
 	if (pods_long_running(object)) {
 		pods_row(ctx, label, cpu, memory);
-		total->cpu += cpu;
-		total->memory += memory;
-	} else if (cpu + memory / 1048576 >
-	           total->job_cpu + total->job_memory / 1048576) {
+		total->cpu = pods_sum(total->cpu, cpu);
+		total->memory = pods_sum(total->memory, memory);
+	} else if (pods_sum(cpu, memory / 1048576) >
+	           pods_sum(total->job_cpu, total->job_memory / 1048576)) {
 		total->job_cpu = cpu;
 		total->job_memory = memory;
 		snprintf(total->job, sizeof(total->job), "%s", label);
@@ -477,15 +491,14 @@ static void pods_budget(struct verify_context *ctx,
                         const struct pods_total *total)
 {
 	const struct rules *rules = ctx->rules;
-	long cpu = total->cpu + total->job_cpu;
-	long long memory = total->memory + total->job_memory;
+	long long cpu = pods_sum(total->cpu, total->job_cpu);
+	long long memory = pods_sum(total->memory, total->job_memory);
 	char have[32], limit[32];
 
 	pods_row(ctx, "total", cpu, memory);
 	if (rules->budget_millicpu < 0 && rules->budget_memory < 0)
 		return;
-	pods_row(ctx, "budget", rules->budget_millicpu,
-		 rules->budget_memory);
+	pods_row(ctx, "budget", rules->budget_millicpu, rules->budget_memory);
 	if (rules->budget_millicpu >= 0 && cpu > rules->budget_millicpu) {
 		quantity_format_cpu(cpu, have, sizeof(have));
 		quantity_format_cpu(rules->budget_millicpu, limit,
@@ -517,7 +530,7 @@ void verify_resources(struct verify_context *ctx)
 		                      pods_resources_container, &usage);
 	}
 	fprintf(ctx->out,
-		"budget: requests of the long-running workloads, plus the largest Job\n");
+	        "budget: requests of the long-running workloads, plus the largest Job\n");
 	fprintf(ctx->out, "  %-60s %8s %10s\n", "workload", "cpu", "memory");
 	for (size_t i = 0; i < ctx->rendered.count; i++) {
 		const struct object *object = &ctx->rendered.items[i];
