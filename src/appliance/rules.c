@@ -219,9 +219,10 @@ static bool rules_section(struct rules_loader *loader,
 static bool rules_postgres(struct rules_loader *loader,
                            const struct yaml_node *root)
 {
-	static const char *const known[] = {"service",      "pgbouncer",
-	                                    "viaPgbouncer", "direct",
-	                                    "mayGoDirect",  NULL};
+	static const char *const known[] = {
+	        "service", "pgbouncer",   "viaPgbouncer",
+	        "direct",  "mayGoDirect", "directEnv",
+	        NULL};
 	const struct yaml_node *section;
 	struct rules *rules = loader->rules;
 
@@ -234,7 +235,8 @@ static bool rules_postgres(struct rules_loader *loader,
 	                      &rules->via_pgbouncer) &&
 	       rules_patterns(loader, section, "direct", &rules->direct) &&
 	       rules_patterns(loader, section, "mayGoDirect",
-	                      &rules->may_go_direct);
+	                      &rules->may_go_direct) &&
+	       rules_strings(loader, section, "directEnv", &rules->direct_env);
 }
 
 static bool rules_budget(struct rules_loader *loader,
@@ -390,6 +392,7 @@ void rules_free(struct rules *rules)
 	free(rules->releases.items);
 	free(rules->postgres_service.items);
 	free(rules->pgbouncer.items);
+	free(rules->direct_env.items);
 	rules_free_patterns(&rules->via_pgbouncer);
 	rules_free_patterns(&rules->direct);
 	rules_free_patterns(&rules->may_go_direct);

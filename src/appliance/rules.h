@@ -48,6 +48,8 @@ struct rules {
 	struct rules_patterns via_pgbouncer;
 	struct rules_patterns direct;
 	struct rules_patterns may_go_direct;
+	struct rules_strings
+	        direct_env; /* env names exempt from viaPgbouncer */
 	struct rules_strings secret_words;
 	struct rules_strings secret_except;
 	struct rules_patterns persistent_data;

@@ -131,6 +131,21 @@ const char *verify_release_namespace(const struct verify_context *ctx,
 	return NULL;
 }
 
+bool verify_pattern_unrendered(const struct verify_context *ctx,
+                               const char *pattern)
+{
+	size_t len = strcspn(pattern, "/");
+
+	for (size_t i = 0; i < ctx->release_count; i++) {
+		const struct verify_release *release = &ctx->releases[i];
+
+		if (!release->rendered && strlen(release->name) == len &&
+		    strncmp(release->name, pattern, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* ---- release names and namespace ---- */
 
 static bool verify_expected_release(const struct rules *rules, const char *name)

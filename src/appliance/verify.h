@@ -66,6 +66,11 @@ const struct object *verify_release_object(const struct verify_context *ctx,
 const char *verify_release_namespace(const struct verify_context *ctx,
                                      const char *release);
 
+/* True when pattern names a release of the profile that was not rendered
+ * (a skipped remote chart): what it should match cannot be checked. */
+bool verify_pattern_unrendered(const struct verify_context *ctx,
+                               const char *pattern);
+
 /* ---- the checks ---- */
 
 void verify_postgres(struct verify_context *ctx);

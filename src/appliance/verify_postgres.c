@@ -181,6 +181,16 @@ static void postgres_scan_configmap(struct postgres_scan *scan,
 	}
 }
 
+/* Env variables the rules let name the Postgres Service anywhere. */
+static bool postgres_direct_env(const struct rules *rules, const char *name)
+{
+	for (size_t i = 0; name && i < rules->direct_env.count; i++) {
+		if (strcmp(rules->direct_env.items[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void postgres_scan_env(struct postgres_scan *scan)
 {
 	const struct yaml_node *env = yaml_doc_get(scan->container, "env");
@@ -193,6 +203,8 @@ static void postgres_scan_env(struct postgres_scan *scan)
 		        env->items[i], "valueFrom.configMapKeyRef");
 
 		snprintf(field, sizeof(field), "env %s", name ? name : "?");
+		if (postgres_direct_env(scan->ctx->rules, name))
+			continue;
 		if (value) {
 			postgres_scan_text(scan, value, field);
 			if (name)
@@ -332,7 +344,8 @@ static void postgres_check_patterns(struct verify_context *ctx,
                                     const bool *hits, const char *road)
 {
 	for (size_t i = 0; i < patterns->count; i++) {
-		if (hits[i] || patterns->items[i].optional)
+		if (hits[i] || patterns->items[i].optional ||
+		    verify_pattern_unrendered(ctx, patterns->items[i].match))
 			continue;
 		verify_report(
 		        ctx, RULE, patterns->items[i].match, "workloads",
@@ -364,7 +377,7 @@ void verify_postgres(struct verify_context *ctx)
 			verify_violation(
 			        ctx, RULE, object, NULL, "env",
 			        "does not reach Postgres through PgBouncer");
-		if (state.seen.pgbouncer && !state.seen.service)
+		if (state.seen.pgbouncer)
 			postgres_matches(&rules->via_pgbouncer, object,
 			                 via_hits);
 		if (state.seen.service)

@@ -139,7 +139,8 @@ static void storage_wanted(struct verify_context *ctx,
 			                 "%s is not on a PVC%s%s", what,
 			                 want.wrong[0] ? ": " : "", want.wrong);
 	}
-	if (!found && !pattern->optional)
+	if (!found && !pattern->optional &&
+	    !verify_pattern_unrendered(ctx, pattern->match))
 		verify_report(
 		        ctx, RULE, pattern->match, "workloads",
 		        "no workload matches, so %s is not checked (%s:%u)",
