@@ -114,36 +114,44 @@ static bool rules_strings(struct rules_loader *loader,
 	return true;
 }
 
+/* "host:port" into endpoint; the host is cut out of the parsed text. */
+static bool rules_endpoint(char *text, struct rules_endpoint *endpoint)
+{
+	char *colon = strrchr(text, ':'), *end = NULL;
+
+	if (!colon || colon == text || !colon[1])
+		return false;
+	endpoint->port = strtol(colon + 1, &end, 10);
+	if (*end || endpoint->port <= 0 || endpoint->port > 65535)
+		return false;
+	*colon = '\0';
+	endpoint->host = text;
+	return true;
+}
+
 static bool rules_endpoints(struct rules_loader *loader,
                             const struct yaml_node *map, const char *key,
                             struct rules_endpoints *out)
 {
+	const struct yaml_node *node = yaml_doc_get(map, key);
 	struct rules_strings texts = {0};
 	bool ok = rules_strings(loader, map, key, &texts);
 
-	if (ok && texts.count)
+	if (ok && texts.count) {
 		out->items = calloc(texts.count, sizeof(*out->items));
+		if (!out->items)
+			ok = rules_fail(loader, node, "out of memory");
+	}
 	for (size_t i = 0; ok && i < texts.count; i++) {
-		const char *colon = strrchr(texts.items[i], ':');
-		char *end;
+		/* The texts point into the parsed rules, which we own. */
+		char *text = (char *)(uintptr_t)texts.items[i];
 
-		if (!out->items || !colon || colon == texts.items[i])
-			ok = rules_fail(loader, yaml_doc_get(map, key),
+		if (!rules_endpoint(text, &out->items[i]))
+			ok = rules_fail(loader, node,
 			                "%s must be host:port, not \"%s\"", key,
-			                texts.items[i]);
+			                text);
 		else
-			out->items[i].port = strtol(colon + 1, &end, 10);
-		if (ok && (*end || out->items[i].port <= 0)) {
-			ok = rules_fail(loader, yaml_doc_get(map, key),
-			                "%s: bad port in \"%s\"", key,
-			                texts.items[i]);
-		}
-		if (ok) {
-			/* The host stays in the parsed text: cut at ':'. */
-			*(char *)(uintptr_t)colon = '\0';
-			out->items[i].host = texts.items[i];
 			out->count++;
-		}
 	}
 	free(texts.items);
 	return ok;

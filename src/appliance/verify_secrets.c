@@ -81,8 +81,10 @@ static bool secrets_name(const struct rules *rules, const char *name)
 	bool secret = false, last_except = false;
 	size_t skip, len;
 
+	static const char *const none[] = {NULL};
+
 	if (rules->secret_except.count &&
-	    secrets_in(name, strlen(name), &rules->secret_except, NULL, false))
+	    secrets_in(name, strlen(name), &rules->secret_except, none, false))
 		return false;
 	while (*name) {
 		len = secrets_segment(name, &skip);

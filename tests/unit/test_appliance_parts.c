@@ -120,7 +120,7 @@ static void test_rules_errors(void)
 	        {"- a\n", ":1: the rules must be a map"},
 	        {"replicas: one\n", ":1: replicas must be a whole number"},
 	        {"postgres:\n  service: nohost\n", "must be host:port"},
-	        {"postgres:\n  service: h:port\n", "bad port"},
+	        {"postgres:\n  service: h:port\n", "must be host:port"},
 	        {"postgres:\n  viaPgbouncer:\n    - {what: x}\n",
 	         ":3: a workload pattern needs match"},
 	        {"postgres:\n  viaPgbouncer:\n    - {match: a, optional: maybe}\n",
