@@ -379,6 +379,24 @@ out:
 	return ok;
 }
 
+/* What helm-controller would do that render does not, said out loud. */
+static void render_warn_unsupported(const struct object *hr,
+                                    const char *release)
+{
+	/* XXX: post-renderers (kustomize patches on the chart's output) and
+	 * spec.chart.spec.valuesFiles are not applied; the appliance uses
+	 * neither. The proper fix runs kubectl kustomize over the output and
+	 * passes the values files before the merged values. */
+	if (yaml_doc_path(hr->node, "spec.postRenderers"))
+		fprintf(stderr,
+		        "alga-appliance: render: %s: spec.postRenderers are not applied\n",
+		        release);
+	if (yaml_doc_path(hr->node, "spec.chart.spec.valuesFiles"))
+		fprintf(stderr,
+		        "alga-appliance: render: %s: spec.chart.spec.valuesFiles are not applied\n",
+		        release);
+}
+
 static enum render_outcome render_release(const struct render_options *options,
                                           const char *root,
                                           const struct objects *profile,
@@ -402,13 +420,7 @@ static enum render_outcome render_release(const struct render_options *options,
 		goto fail;
 	if (outcome == RENDER_SKIPPED)
 		return outcome;
-	if (yaml_doc_path(hr->node, "spec.postRenderers"))
-		/* XXX: post-renderers (kustomize patches on the chart's
-		 * output) are not applied; the appliance uses none. The
-		 * proper fix runs kubectl kustomize over the output. */
-		fprintf(stderr,
-		        "alga-appliance: render: %s: spec.postRenderers are not applied\n",
-		        rel.release);
+	render_warn_unsupported(hr, rel.release);
 	snprintf(values_file, sizeof(values_file), "%s/values/%s.yaml",
 	         options->out_dir, rel.release);
 	snprintf(out_file, sizeof(out_file), "%s/%s.yaml", options->out_dir,
