@@ -348,15 +348,20 @@ static bool render_helm(const struct render_options *options,
                         struct render_release *rel, const char *values_file,
                         const char *out_file)
 {
-	const char *argv[] = {options->helm,    "template",
-	                      rel->release,     rel->chart_path,
-	                      "--namespace",    rel->namespace,
-	                      "--include-crds", "-f",
-	                      values_file,      NULL};
+	bool tests = false;
+	const char *argv[] = {options->helm,    "template",    rel->release,
+	                      rel->chart_path,  "--namespace", rel->namespace,
+	                      "--include-crds", "-f",          values_file,
+	                      "--skip-tests",   NULL};
 	struct child_result result;
 	char error[RENDER_ERROR_MAX], header[PATH_MAX + 600];
 	bool ok = false;
 
+	/* helm-controller creates test hooks only when it runs the tests. */
+	yaml_doc_bool(yaml_doc_path(rel->object->node, "spec.test.enable"),
+	              &tests);
+	if (tests)
+		argv[9] = NULL;
 	if (!child_run(argv, &result, error, sizeof(error))) {
 		render_error("%s", error);
 		return false;

@@ -304,7 +304,8 @@ static bool rules_other_sections(struct rules_loader *loader,
 {
 	static const char *const secrets[] = {"words", "except", NULL};
 	static const char *const resources[] = {"requests", "limits", NULL};
-	static const char *const bootstrap[] = {"job", "allowedHooks", NULL};
+	static const char *const bootstrap[] = {"job", "allowedHooks",
+	                                        "allowedHookObjects", NULL};
 	const struct yaml_node *section;
 	struct rules *rules = loader->rules;
 
@@ -318,7 +319,9 @@ static bool rules_other_sections(struct rules_loader *loader,
 	       rules_section(loader, root, "bootstrap", bootstrap, &section) &&
 	       rules_string(loader, section, "job", &rules->bootstrap_job) &&
 	       rules_strings(loader, section, "allowedHooks",
-	                     &rules->allowed_hooks);
+	                     &rules->allowed_hooks) &&
+	       rules_patterns(loader, section, "allowedHookObjects",
+	                      &rules->allowed_hook_objects);
 }
 
 static bool rules_read(struct rules_loader *loader,
@@ -405,6 +408,7 @@ void rules_free(struct rules *rules)
 	rules_free_patterns(&rules->direct);
 	rules_free_patterns(&rules->may_go_direct);
 	rules_free_patterns(&rules->persistent_data);
+	rules_free_patterns(&rules->allowed_hook_objects);
 	free(rules->secret_words.items);
 	free(rules->secret_except.items);
 	free(rules->requests.items);

@@ -62,6 +62,7 @@ struct rules {
 	const char *pod_security_minimum;
 	const char *bootstrap_job;
 	struct rules_strings allowed_hooks;
+	struct rules_patterns allowed_hook_objects;
 	/* the parsed file the strings above point into */
 	struct yaml_node **docs;
 	size_t doc_count;

@@ -313,6 +313,19 @@ static bool verify_hook_allowed(const struct rules *rules, const char *hooks)
 	return true;
 }
 
+static bool verify_hook_object_allowed(const struct rules *rules,
+                                       const struct object *object)
+{
+	const struct rules_patterns *allowed = &rules->allowed_hook_objects;
+
+	for (size_t i = 0; i < allowed->count; i++) {
+		if (rules_match(allowed->items[i].match, object->release,
+		                object->kind, object->name))
+			return true;
+	}
+	return false;
+}
+
 static void verify_hooks(struct verify_context *ctx)
 {
 	for (size_t i = 0; i < ctx->rendered.count; i++) {
@@ -321,7 +334,8 @@ static void verify_hooks(struct verify_context *ctx)
 		        yaml_doc_path(object->node, "metadata.annotations"),
 		        "helm.sh/hook");
 
-		if (hooks && !verify_hook_allowed(ctx->rules, hooks))
+		if (hooks && !verify_hook_allowed(ctx->rules, hooks) &&
+		    !verify_hook_object_allowed(ctx->rules, object))
 			verify_violation(
 			        ctx, "bootstrap", object, NULL,
 			        "metadata.annotations.helm.sh/hook",

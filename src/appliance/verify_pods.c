@@ -538,6 +538,11 @@ void verify_resources(struct verify_context *ctx)
 		if (verify_pod_spec(object) && !verify_is_hook(object))
 			pods_count(ctx, object, &total);
 	}
+	for (size_t i = 0; i < ctx->release_count; i++) {
+		if (!ctx->releases[i].rendered)
+			fprintf(ctx->out, "  %s: not rendered, not counted\n",
+			        ctx->releases[i].name);
+	}
 	if (total.job[0]) {
 		char label[320];
 

@@ -33,7 +33,7 @@ for h in $HELMS; do
 	contains "$h: a summary line" "$RENDER_OUT" \
 		"3 releases rendered, 1 skipped, 0 failed"
 	"$helm" template workflow-worker "$MINI/charts/mini-worker" \
-		--namespace alga --include-crds \
+		--namespace alga --include-crds --skip-tests \
 		-f "$MINI/flux/profiles/mini/values/workflow-worker.yaml" \
 		>"$work/direct.yaml"
 	is "$h: the same manifests as helm template with the profile's values" \
@@ -62,6 +62,17 @@ for h in $HELMS; do
 	lacks "$h: a null in the values drops the chart's default" \
 		"$(cat "$work/merge-$h/echo.yaml")" 'dropped'
 done
+
+# ---- test hooks: only when the HelmRelease runs its tests ----
+lacks "test hooks are left out, as helm-controller does" \
+	"$(cat "$work/HELM4/workflow-worker.yaml")" "helm.sh/hook: test"
+mini_copy "$work/tests-on"
+# workflow-worker is the only release with dependsOn in the fixture.
+sed -i 's/^  dependsOn:$/  test:\n    enable: true\n&/' \
+	"$work/tests-on/flux/base/releases.yaml"
+render_with "$HELM4" "$work/tests-on/flux/profiles/mini" "$work/tests-on/out"
+contains "a HelmRelease with spec.test.enable keeps them" \
+	"$(cat "$work/tests-on/out/workflow-worker.yaml" 2>&1)" "helm.sh/hook: test"
 
 # ---- re-rendering ----
 out=$work/HELM4

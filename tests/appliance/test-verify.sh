@@ -101,4 +101,15 @@ server:
   extraEnv:
     - name: GREETING
       value: hello s3cret-value-123'
+
+# A hook the rules name under allowedHookObjects passes.
+dir=$work/hook-allowed
+mini_copy "$dir"
+printf '%s\n' 'bootstrap:' '  annotations:' '    helm.sh/hook: post-install' \
+	>>"$dir/flux/profiles/mini/values/alga-core.yaml"
+sed -i 's|^  allowedHooks: \[test\]$|&\n  allowedHookObjects: [alga-core/Job/*]|' \
+	"$dir/flux/profiles/mini/rules.yaml"
+render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
+verify_dir "$dir/out"
+is "a hook named in allowedHookObjects passes" "$VERIFY_STATUS" 0
 done_testing
