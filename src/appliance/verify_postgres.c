@@ -365,7 +365,7 @@ void verify_postgres(struct verify_context *ctx)
 		const struct object *object = &ctx->rendered.items[i];
 		struct postgres_workload state = {0};
 
-		if (!verify_pod_spec(object) || verify_is_hook(object))
+		if (!verify_pod_spec(object))
 			continue;
 		state.via_pgbouncer =
 		        postgres_matches(&rules->via_pgbouncer, object, NULL);
