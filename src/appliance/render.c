@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -143,12 +144,17 @@ static bool render_write(const char *path, const char *header, const char *text,
 {
 	FILE *file;
 	bool ok;
+	int fd;
 
 	unlink(path);
-	file = fopen(path, "w");
-	if (!file)
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return false;
-	chmod(path, 0600);
+	file = fdopen(fd, "w");
+	if (!file) {
+		close(fd);
+		return false;
+	}
 	ok = fprintf(file, "%s %s\n", RENDER_HEADER, header) > 0 &&
 	     fwrite(text, 1, len, file) == len;
 	return fclose(file) == 0 && ok;

@@ -112,4 +112,17 @@ sed -i 's|^  allowedHooks: \[test\]$|&\n  allowedHookObjects: [alga-core/Job/*]|
 render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
 verify_dir "$dir/out"
 is "a hook named in allowedHookObjects passes" "$VERIFY_STATUS" 0
+
+# The release build under valgrind: no leak, no bad read (ASan covers the
+# rest of the suites).
+if command -v valgrind >/dev/null 2>&1; then
+	vg=(valgrind --leak-check=full --error-exitcode=9 -q)
+	ok "valgrind: render" "${vg[@]}" "$ROOT/build/bin/alga-appliance" \
+		render "$MINI/flux/profiles/mini" --out "$work/valgrind" \
+		--helm "$HELM4" --kubectl "$KUBECTL"
+	ok "valgrind: verify" "${vg[@]}" "$ROOT/build/bin/alga-appliance" \
+		verify "$work/valgrind"
+else
+	skip "valgrind: render and verify" "valgrind is not installed"
+fi
 done_testing
