@@ -5,6 +5,11 @@
  * replica, pinned images, the bootstrap Job and hooks); the others have
  * their own modules (verify_postgres, verify_secrets, verify_pods,
  * verify_storage).
+ *
+ * XXX: only the releases' objects are checked; plain manifests of the
+ * profile (the storage provisioner) are not, apart from Namespaces and
+ * HelmReleases. The proper fix runs the workload checks over the profile's
+ * objects too, as release "profile".
  */
 #include "appliance/verify.h"
 

@@ -7,6 +7,10 @@
  * Unconfined seccomp, non-default procMount) and restricted (baseline plus
  * runAsNonRoot, no privilege escalation, RuntimeDefault seccomp, ALL
  * capabilities dropped, only the plain volume types).
+ *
+ * XXX: SELinux options, AppArmor profiles and Windows hostProcess are not
+ * checked (no chart of ours sets them). The proper fix is the rest of the
+ * standard's table, one small function per field.
  */
 #include <limits.h>
 #include <stdio.h>
