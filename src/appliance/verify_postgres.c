@@ -338,7 +338,8 @@ static bool postgres_matches(const struct rules_patterns *patterns,
 	return matched;
 }
 
-/* Patterns that must match a workload using the right road. */
+/* Patterns that must match a workload (road NULL), or one that reaches
+ * Postgres by that road. */
 static void postgres_check_patterns(struct verify_context *ctx,
                                     const struct rules_patterns *patterns,
                                     const bool *hits, const char *road)
@@ -347,10 +348,19 @@ static void postgres_check_patterns(struct verify_context *ctx,
 		if (hits[i] || patterns->items[i].optional ||
 		    verify_pattern_unrendered(ctx, patterns->items[i].match))
 			continue;
-		verify_report(
-		        ctx, RULE, patterns->items[i].match, "workloads",
-		        "no workload matching it reaches Postgres %s (%s:%u)",
-		        road, ctx->rules->file, patterns->items[i].line);
+		if (road)
+			verify_report(
+			        ctx, RULE, patterns->items[i].match,
+			        "workloads",
+			        "no workload matching it reaches Postgres "
+			        "%s (%s:%u)",
+			        road, ctx->rules->file,
+			        patterns->items[i].line);
+		else
+			verify_report(
+			        ctx, RULE, patterns->items[i].match,
+			        "workloads", "no workload matches (%s:%u)",
+			        ctx->rules->file, patterns->items[i].line);
 	}
 }
 
@@ -373,19 +383,19 @@ void verify_postgres(struct verify_context *ctx)
 		state.may_go_direct =
 		        postgres_matches(&rules->may_go_direct, object, NULL);
 		verify_each_container(ctx, object, postgres_container, &state);
-		if (state.via_pgbouncer && !state.seen.pgbouncer)
-			verify_violation(
-			        ctx, RULE, object, NULL, "env",
-			        "does not reach Postgres through PgBouncer");
-		if (state.seen.pgbouncer)
-			postgres_matches(&rules->via_pgbouncer, object,
-			                 via_hits);
+		/* Going direct was reported per container already. */
+		if (state.via_pgbouncer && !state.seen.pgbouncer &&
+		    !state.seen.service)
+			verify_violation(ctx, RULE, object, NULL, "env",
+			                 "does not reach Postgres at all; it "
+			                 "must, through PgBouncer");
+		postgres_matches(&rules->via_pgbouncer, object, via_hits);
 		if (state.seen.service)
 			postgres_matches(&rules->direct, object, direct_hits);
 	}
 	if (via_hits && direct_hits) {
 		postgres_check_patterns(ctx, &rules->via_pgbouncer, via_hits,
-		                        "through PgBouncer");
+		                        NULL);
 		postgres_check_patterns(ctx, &rules->direct, direct_hits,
 		                        "directly");
 	}

@@ -53,6 +53,9 @@ broken worker-direct postgres-route \
 	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DB_HOST" \
 	add_values workflow-worker 'dbHost: alga-core-postgres
 dbPort: "5432"'
+broken worker-elsewhere postgres-route \
+	"workflow-worker/Deployment/workflow-worker: env: does not reach Postgres at all" \
+	add_values workflow-worker 'dbHost: db.example.com'
 broken worker-wrong-port postgres-route "env DB_PORT" \
 	add_values workflow-worker 'dbPort: "5432"'
 broken password-env no-inline-secrets \
