@@ -294,6 +294,21 @@ static void values_not_a_map(void)
 	values_sources_free(&sources);
 }
 
+/* The files run_case writes, then the directory. */
+static void remove_dir(const char *dir)
+{
+	static const char *const names[] = {
+	        "merged.yaml", "file-0.yaml", "file-1.yaml", "file-2.yaml",
+	        "file-3.yaml", "inline.yaml", NULL};
+	char path[512];
+
+	for (size_t i = 0; names[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	static const char *const helms[] = {"HELM3", "HELM4"};
@@ -312,7 +327,6 @@ int main(void)
 	}
 	targetpath_errors();
 	values_not_a_map();
-	if (fork() == 0)
-		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+	remove_dir(dir);
 	return tap_done();
 }
