@@ -106,8 +106,10 @@ demo: build
 demo-clean:
 	scripts/demo.sh --clean
 
+# Helm 4 and kubectl from `make tools` unless HELM / KUBECTL say otherwise.
 render: build
-	build/bin/alga-appliance render $(PROFILE) --out $(RENDER_DIR)
+	. ./.tools/env && HELM="$${HELM:-$$HELM4}" KUBECTL="$$KUBECTL" \
+		build/bin/alga-appliance render $(PROFILE) --out $(RENDER_DIR)
 
 verify: render
 	build/bin/alga-appliance verify $(RENDER_DIR) --rules $(PROFILE)/rules.yaml

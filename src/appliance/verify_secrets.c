@@ -1,0 +1,339 @@
+/*
+ * verify_secrets: no secret in an env value:, a ConfigMap or a command line.
+ *
+ * Two ways to find one. By name: an env variable, ConfigMap key, a
+ * "key: value" or "key=value" line inside a ConfigMap, or a --flag=value
+ * argument whose name holds one of the secret words, with a literal value
+ * (not a file path, not a $(VAR) or template reference). By value: the
+ * text of any rendered Secret key whose name holds a secret word, found
+ * anywhere else. Messages never print the secret itself.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "appliance/verify.h"
+
+#define RULE "no-inline-secrets"
+#define SECRET_MIN_LEN 8
+
+static const char *const default_words[] = {
+        "PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
+static const char *const default_except[] = {
+        "FILE", "PATH", "DIR", "NAME", "REF", "FILES", "PREFIX", "ID", NULL};
+
+struct secret_value {
+	char *text;
+	const struct object *secret;
+	const char *key;
+};
+
+struct secret_scan {
+	struct verify_context *ctx;
+	struct secret_value *values;
+	size_t value_count;
+};
+
+static bool secrets_in(const char *segment, size_t len,
+                       const struct rules_strings *list,
+                       const char *const defaults[], bool suffix)
+{
+	size_t count = list->count;
+
+	for (size_t i = 0; count ? i < count : defaults[i] != NULL; i++) {
+		const char *word = count ? list->items[i] : defaults[i];
+		size_t word_len = strlen(word);
+
+		if (suffix && len >= word_len &&
+		    strncasecmp(segment + len - word_len, word, word_len) == 0)
+			return true;
+		if (!suffix && len == word_len &&
+		    strncasecmp(segment, word, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Splits at _ - . and lower-to-upper case changes (passwordFile). */
+static size_t secrets_segment(const char *name, size_t *skip)
+{
+	size_t len = 0;
+
+	*skip = 0;
+	while (name[*skip] == '_' || name[*skip] == '-' || name[*skip] == '.')
+		(*skip)++;
+	name += *skip;
+	while (name[len] && name[len] != '_' && name[len] != '-' &&
+	       name[len] != '.') {
+		if (len && islower((unsigned char)name[len - 1]) &&
+		    isupper((unsigned char)name[len]))
+			break;
+		len++;
+	}
+	return len;
+}
+
+/* A name that says it holds a secret (DB_PASSWORD, but not ..._FILE). */
+static bool secrets_name(const struct rules *rules, const char *name)
+{
+	bool secret = false, last_except = false;
+	size_t skip, len;
+
+	static const char *const none[] = {NULL};
+
+	if (rules->secret_except.count &&
+	    secrets_in(name, strlen(name), &rules->secret_except, none, false))
+		return false;
+	while (*name) {
+		len = secrets_segment(name, &skip);
+		name += skip;
+		if (!len)
+			break;
+		if (secrets_in(name, len, &rules->secret_words, default_words,
+		               true))
+			secret = true;
+		last_except = secrets_in(name, len, &rules->secret_except,
+		                         default_except, false);
+		name += len;
+	}
+	return secret && !last_except;
+}
+
+/* A value that is a literal, not a path or a reference to one. */
+static bool secrets_literal(const char *value)
+{
+	size_t len;
+
+	while (*value == ' ' || *value == '"' || *value == '\'')
+		value++;
+	len = strcspn(value, "\"' \r\n");
+	if (!len || *value == '/' || *value == '$' || *value == '<' ||
+	    *value == '%' || *value == '{' || *value == '@' || *value == '[')
+		return false;
+	return !(len == 4 && strncasecmp(value, "true", 4) == 0) &&
+	       !(len == 5 && strncasecmp(value, "false", 5) == 0) &&
+	       !(len == 4 && strncasecmp(value, "null", 4) == 0) &&
+	       !(len == 4 && strncasecmp(value, "none", 4) == 0);
+}
+
+static void secrets_leaks(struct secret_scan *scan, const struct object *object,
+                          const struct yaml_node *container, const char *text,
+                          const char *field)
+{
+	for (size_t i = 0; i < scan->value_count; i++) {
+		const struct secret_value *value = &scan->values[i];
+
+		if (value->secret != object && strstr(text, value->text))
+			verify_violation(scan->ctx, RULE, object, container,
+			                 field,
+			                 "holds the value of Secret %s key %s",
+			                 value->secret->name, value->key);
+	}
+}
+
+/* "user:password@" in a URL, with a literal password. */
+static bool secrets_url_password(const char *text)
+{
+	const char *scheme = strstr(text, "://");
+	const char *at, *colon, *slash;
+
+	if (!scheme)
+		return false;
+	scheme += 3;
+	at = strchr(scheme, '@');
+	colon = strchr(scheme, ':');
+	slash = strchr(scheme, '/');
+	if (!at || !colon || colon > at || (slash && slash < at))
+		return false;
+	return colon[1] != '$' && colon + 1 < at;
+}
+
+/* One command-line word: --password=x, PGPASSWORD=x, a URL password. */
+static void secrets_word(struct secret_scan *scan, const struct object *object,
+                         const struct yaml_node *container, const char *word,
+                         const char *field)
+{
+	const char *equals = strchr(word, '=');
+	char name[256];
+
+	if (secrets_url_password(word))
+		verify_violation(scan->ctx, RULE, object, container, field,
+		                 "a URL with a password on the command line");
+	if (!equals)
+		return;
+	while (*word == '-')
+		word++;
+	snprintf(name, sizeof(name), "%.*s", (int)(equals - word), word);
+	if (secrets_name(scan->ctx->rules, name) && secrets_literal(equals + 1))
+		verify_violation(scan->ctx, RULE, object, container, field,
+		                 "sets %s on the command line", name);
+}
+
+static void secrets_words(struct secret_scan *scan, const struct object *object,
+                          const struct yaml_node *container, const char *key)
+{
+	const struct yaml_node *list = yaml_doc_get(container, key);
+	char field[64];
+
+	for (size_t i = 0; list && i < list->count; i++) {
+		const struct yaml_node *word = list->items[i];
+
+		if (word->kind != YAML_DOC_SCALAR)
+			continue;
+		snprintf(field, sizeof(field), "%s[%zu]", key, i);
+		secrets_word(scan, object, container, word->scalar, field);
+		secrets_leaks(scan, object, container, word->scalar, field);
+	}
+}
+
+static void secrets_container(struct verify_context *ctx,
+                              const struct object *workload,
+                              const struct yaml_node *pod_spec,
+                              const struct yaml_node *container, void *data)
+{
+	struct secret_scan *scan = data;
+	const struct yaml_node *env = yaml_doc_get(container, "env");
+	char field[300];
+
+	(void)pod_spec;
+	for (size_t i = 0; env && i < env->count; i++) {
+		const char *name = yaml_doc_get_str(env->items[i], "name");
+		const char *value = yaml_doc_get_str(env->items[i], "value");
+
+		if (!name || !value)
+			continue;
+		snprintf(field, sizeof(field), "env %s", name);
+		if (secrets_name(ctx->rules, name) && secrets_literal(value))
+			verify_violation(
+			        ctx, RULE, workload, container, field,
+			        "a secret as a plain env value; use valueFrom.secretKeyRef or a mounted Secret file");
+		secrets_leaks(scan, workload, container, value, field);
+	}
+	secrets_words(scan, workload, container, "command");
+	secrets_words(scan, workload, container, "args");
+}
+
+/* "key: value", "key = value", "KEY=value" lines inside a ConfigMap value. */
+static void secrets_lines(struct secret_scan *scan, const struct object *map,
+                          const char *key, const char *text)
+{
+	unsigned line = 1;
+	char name[128], field[400];
+
+	for (const char *p = text; *p; line++) {
+		size_t indent = strspn(p, " \t-"), len;
+		const char *sep;
+
+		p += indent;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		len = strspn(
+		        p,
+		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-\"'");
+		sep = p + len + strspn(p + len, " \t");
+		if (len && len < sizeof(name) && (*sep == ':' || *sep == '=')) {
+			snprintf(name, sizeof(name), "%.*s", (int)len, p);
+			snprintf(field, sizeof(field), "data.%s line %u", key,
+			         line);
+			if (secrets_name(scan->ctx->rules, name) &&
+			    secrets_literal(sep + 1 + strspn(sep + 1, " \t")))
+				verify_violation(
+				        scan->ctx, RULE, map, NULL, field,
+				        "sets %s in a ConfigMap", name);
+		}
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+}
+
+static void secrets_configmap(struct secret_scan *scan,
+                              const struct object *map)
+{
+	const struct yaml_node *data = yaml_doc_get(map->node, "data");
+	char field[300];
+
+	for (size_t i = 0; data && i < data->count; i++) {
+		const char *value = data->items[i]->kind == YAML_DOC_SCALAR
+		                            ? data->items[i]->scalar
+		                            : "";
+
+		snprintf(field, sizeof(field), "data.%s", data->keys[i]);
+		if (secrets_name(scan->ctx->rules, data->keys[i]) &&
+		    secrets_literal(value) && !strchr(value, '\n'))
+			verify_violation(
+			        scan->ctx, RULE, map, NULL, field,
+			        "a secret in a ConfigMap; put it in a Secret");
+		else
+			secrets_lines(scan, map, data->keys[i], value);
+		secrets_leaks(scan, map, NULL, value, field);
+	}
+}
+
+static bool secrets_collect_one(struct secret_scan *scan,
+                                const struct object *secret, const char *key)
+{
+	struct secret_value *grown;
+	size_t len = 0;
+	char *text;
+
+	if (!secrets_name(scan->ctx->rules, key))
+		return true;
+	text = objects_data(secret, key, &len);
+	if (!text || len < SECRET_MIN_LEN || strlen(text) != len) {
+		free(text);
+		return true;
+	}
+	grown = realloc(scan->values, (scan->value_count + 1) * sizeof(*grown));
+	if (!grown) {
+		free(text);
+		return false;
+	}
+	scan->values = grown;
+	scan->values[scan->value_count++] =
+	        (struct secret_value){text, secret, key};
+	return true;
+}
+
+/* The secret texts of every rendered Secret, to find them elsewhere. */
+static void secrets_collect(struct secret_scan *scan)
+{
+	static const char *const fields[] = {"data", "stringData", NULL};
+	const struct objects *rendered = &scan->ctx->rendered;
+
+	for (size_t i = 0; i < rendered->count; i++) {
+		const struct object *object = &rendered->items[i];
+
+		if (strcmp(object->kind, "Secret") != 0)
+			continue;
+		for (size_t f = 0; fields[f]; f++) {
+			const struct yaml_node *data =
+			        yaml_doc_get(object->node, fields[f]);
+
+			for (size_t k = 0; data && k < data->count; k++)
+				secrets_collect_one(scan, object,
+				                    data->keys[k]);
+		}
+	}
+}
+
+void verify_secrets(struct verify_context *ctx)
+{
+	struct secret_scan scan = {ctx, NULL, 0};
+
+	secrets_collect(&scan);
+	for (size_t i = 0; i < ctx->rendered.count; i++) {
+		const struct object *object = &ctx->rendered.items[i];
+
+		if (strcmp(object->kind, "ConfigMap") == 0)
+			secrets_configmap(&scan, object);
+		else
+			verify_each_container(ctx, object, secrets_container,
+			                      &scan);
+	}
+	for (size_t i = 0; i < scan.value_count; i++)
+		free(scan.values[i].text);
+	free(scan.values);
+}

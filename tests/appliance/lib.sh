@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# lib.sh: what the alga-appliance suites share.
+#
+#   MINI                     the mini fixture (charts/ and flux/), a repository
+#                            of its own for render
+#   mini_copy DIR            copies the fixture to DIR, to break it there
+#   render_with HELM PROFILE OUT [ARGS...]
+#                            alga-appliance render with that Helm; output and
+#                            exit status in RENDER_OUT and RENDER_STATUS
+#   verify_dir OUT [ARGS...] alga-appliance verify; VERIFY_OUT, VERIFY_STATUS
+#
+# Source tests/lib/common.sh first.
+# shellcheck disable=SC2034 # the results are read by the suites
+
+MINI=$ROOT/tests/appliance/fixtures/mini
+APPLIANCE=${APPLIANCE:-$ROOT/build/asan/bin/alga-appliance}
+
+mini_copy() {
+	mkdir -p "$1"
+	cp -R "$MINI/charts" "$MINI/flux" "$1/"
+}
+
+render_with() {
+	local helm=$1 profile=$2 out=$3
+	shift 3
+	RENDER_STATUS=0
+	RENDER_OUT=$("$APPLIANCE" render "$profile" --out "$out" \
+		--helm "$helm" --kubectl "$KUBECTL" "$@" 2>&1) ||
+		RENDER_STATUS=$?
+}
+
+verify_dir() {
+	local out=$1
+	shift
+	VERIFY_STATUS=0
+	VERIFY_OUT=$("$APPLIANCE" verify "$out" "$@" 2>&1) || VERIFY_STATUS=$?
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# test-verify.sh: alga-appliance verify passes the mini fixture profile, and
+# each rule fails on a copy of it changed to break that rule, naming the
+# rule and the object. Renders with Helm 4 (test-render.sh covers Helm 3).
+set -uo pipefail
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/appliance/lib.sh
+. "$ROOT/tests/appliance/lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# broken NAME RULE WHERE EDIT...: copy the fixture, run EDIT in the copy's
+# profile directory, render, verify; verify must fail naming RULE at WHERE.
+broken() {
+	local name=$1 rule=$2 where=$3 dir
+	shift 3
+	dir=$work/$name
+	mini_copy "$dir"
+	(cd "$dir/flux/profiles/mini" && "$@")
+	render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
+	if [ "$RENDER_STATUS" -ne 0 ]; then
+		fail "$name: renders" "$RENDER_OUT"
+		return
+	fi
+	verify_dir "$dir/out"
+	is "$name: verify exits 1" "$VERIFY_STATUS" 1
+	contains "$name: names the rule [$rule]" "$VERIFY_OUT" "[$rule]"
+	contains "$name: names $where" "$VERIFY_OUT" "$where"
+}
+
+# shellcheck disable=SC2317 # called through broken
+add_values() {
+	printf '%s\n' "$2" >>"values/$1.yaml"
+}
+
+mini_copy "$work/clean"
+render_with "$HELM4" "$work/clean/flux/profiles/mini" "$work/clean/out"
+is "the mini profile renders" "$RENDER_STATUS" 0
+verify_dir "$work/clean/out"
+is "the mini profile verifies clean" "$VERIFY_STATUS" 0
+contains "verify says so" "$VERIFY_OUT" "no violations"
+contains "verify prints the budget table" "$VERIFY_OUT" \
+	"alga-core/StatefulSet/alga-core-postgres"
+contains "the table has the total" "$VERIFY_OUT" "total"
+contains "a skipped release is noted" "$VERIFY_OUT" \
+	"release temporal was not rendered"
+verify_dir "$work/clean/out" --rules "$work/clean/flux/profiles/mini/rules.yaml"
+is "--rules names the same rules" "$VERIFY_STATUS" 0
+
+broken worker-direct postgres-route \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DB_HOST" \
+	add_values workflow-worker 'dbHost: alga-core-postgres
+dbPort: "5432"'
+broken worker-elsewhere postgres-route \
+	"workflow-worker/Deployment/workflow-worker: env: does not reach Postgres at all" \
+	add_values workflow-worker 'dbHost: db.example.com'
+broken worker-wrong-port postgres-route "env DB_PORT" \
+	add_values workflow-worker 'dbPort: "5432"'
+broken password-env no-inline-secrets \
+	"alga-core/Deployment/alga-core-server/server: env SMTP_PASSWORD" \
+	add_values alga-core 'server:
+  extraEnv:
+    - name: SMTP_PASSWORD
+      value: correct-horse-battery'
+broken two-replicas one-replica \
+	"workflow-worker/Deployment/workflow-worker: spec.replicas" \
+	add_values workflow-worker 'replicas: 2'
+broken image-latest pinned-images \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: image" \
+	sed -i 's|worker:2.1|worker:latest|' values/workflow-worker.yaml
+broken image-untagged pinned-images "has no tag" \
+	sed -i 's|worker:2.1|worker|' values/workflow-worker.yaml
+broken hook-on-job bootstrap "alga-core/Job/alga-core-bootstrap-" \
+	add_values alga-core 'bootstrap:
+  annotations:
+    helm.sh/hook: post-install'
+broken no-requests resources \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: resources.requests.cpu" \
+	add_values workflow-worker 'resources: null'
+broken pvc-without-keep persistent-data \
+	"alga-core/PersistentVolumeClaim/alga-core-files: metadata.annotations.helm.sh/resource-policy" \
+	add_values alga-core 'filesKeep: false'
+broken over-budget budget "appliance/budget/requests: memory" \
+	sed -i 's/memory: 1Gi/memory: 300Mi/' rules.yaml
+broken privileged-namespace pod-security "profile/Namespace/alga" \
+	sed -i 's/enforce: restricted/enforce: privileged/' ../../base/namespace.yaml
+broken restricted-broken pod-security "securityContext.runAsNonRoot" \
+	sed -i 's/runAsNonRoot: true/runAsNonRoot: false/' \
+	../../../charts/mini-worker/templates/deployment.yaml
+broken wrong-release-name releases "temporal/HelmRelease/temporal: release" \
+	sed -i 's/name: temporal$/name: temporal-server/' ../../base/releases.yaml
+broken wrong-namespace releases "spec.targetNamespace" \
+	sed -i '0,/interval: 10m/s//interval: 10m\n  targetNamespace: other/' \
+	../../base/releases.yaml
+broken secret-in-configmap no-inline-secrets "data.plan.yaml line 3" \
+	sed -i 's|passwordFile: .*|&\n    password: hunter2hunter2|' \
+	../../../charts/mini-core/templates/bootstrap.yaml
+broken secret-value-leak no-inline-secrets \
+	"env GREETING: holds the value of Secret alga-core-db key app-password" \
+	add_values alga-core 'appPassword: s3cret-value-123
+server:
+  extraEnv:
+    - name: GREETING
+      value: hello s3cret-value-123'
+
+# A hook the rules name under allowedHookObjects passes.
+dir=$work/hook-allowed
+mini_copy "$dir"
+printf '%s\n' 'bootstrap:' '  annotations:' '    helm.sh/hook: post-install' \
+	>>"$dir/flux/profiles/mini/values/alga-core.yaml"
+sed -i 's|^  allowedHooks: \[test\]$|&\n  allowedHookObjects: [alga-core/Job/*]|' \
+	"$dir/flux/profiles/mini/rules.yaml"
+render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
+verify_dir "$dir/out"
+is "a hook named in allowedHookObjects passes" "$VERIFY_STATUS" 0
+
+# The release build under valgrind: no leak, no bad read (ASan covers the
+# rest of the suites).
+if command -v valgrind >/dev/null 2>&1; then
+	vg=(valgrind --leak-check=full --error-exitcode=9 -q)
+	ok "valgrind: render" "${vg[@]}" "$ROOT/build/bin/alga-appliance" \
+		render "$MINI/flux/profiles/mini" --out "$work/valgrind" \
+		--helm "$HELM4" --kubectl "$KUBECTL"
+	ok "valgrind: verify" "${vg[@]}" "$ROOT/build/bin/alga-appliance" \
+		verify "$work/valgrind"
+else
+	skip "valgrind: render and verify" "valgrind is not installed"
+fi
+done_testing
