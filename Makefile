@@ -24,8 +24,9 @@ APPLIANCE_SRC := $(wildcard src/appliance/*.c)
 UNIT_SRC      := $(wildcard tests/unit/test_*.c)
 C_FILES       := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
                    bench/*.c)
-SHELL_FILES   := $(wildcard scripts/*.sh appliance/scripts/*.sh tests/*/*.sh \
-                   tests/lib/*.sh bench/*.sh) tests/run .ci/run
+SHELL_FILES   := $(wildcard scripts/*.sh scripts/lib/*.sh appliance/scripts/*.sh \
+                   tests/*/*.sh bench/*.sh fuzz/*.sh appliance/demo/*.sh) \
+                 tests/run .ci/run
 
 obj = $(patsubst %.c,build/obj/%.o,$(1))
 asan_obj = $(patsubst %.c,build/asan/%.o,$(1))
