@@ -464,6 +464,31 @@ static void secrets_collect(struct secret_scan *scan)
 	}
 }
 
+/* An allowance that matches no rendered object is stale: it could let a
+ * later object through unseen. */
+static void secrets_stale_references(struct verify_context *ctx)
+{
+	const struct rules_references *list = &ctx->rules->secret_references;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct rules_reference *ref = &list->items[i];
+		bool found = false;
+
+		for (size_t k = 0; !found && k < ctx->rendered.count; k++) {
+			const struct object *object = &ctx->rendered.items[k];
+
+			found = rules_match(ref->match, object->release,
+			                    object->kind, object->name);
+		}
+		if (!found && !verify_pattern_unrendered(ctx, ref->match))
+			verify_report(ctx, RULE, ref->match,
+			              "secrets.references",
+			              "no object matches; remove the entry "
+			              "(%s:%u)",
+			              ctx->rules->file, ref->line);
+	}
+}
+
 void verify_secrets(struct verify_context *ctx)
 {
 	struct secret_scan scan = {ctx, NULL, 0};
@@ -478,6 +503,7 @@ void verify_secrets(struct verify_context *ctx)
 			verify_each_container(ctx, object, secrets_container,
 			                      &scan);
 	}
+	secrets_stale_references(ctx);
 	for (size_t i = 0; i < scan.value_count; i++)
 		free(scan.values[i].text);
 	free(scan.values);

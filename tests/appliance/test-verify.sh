@@ -105,6 +105,11 @@ server:
     - name: GREETING
       value: hello s3cret-value-123'
 
+# shellcheck disable=SC2317 # called through broken
+add_rules() {
+	printf '%s\n' "$1" >>rules.yaml
+}
+
 # shellcheck disable=SC2317 # called through broken and references
 # plan_refs [PASSWORD_SECRET]: the fixture's bootstrap plan names keys of
 # Secret alga-core-db the way the real plan does, and the rules allow that
@@ -158,6 +163,11 @@ broken references-elsewhere no-inline-secrets \
 broken references-outside no-inline-secrets \
 	"alga-core/ConfigMap/alga-core-bootstrap-plan: data.plan.yaml line 2: sets DB_PASSWORD_ADMIN in a ConfigMap" \
 	plan_refs_outside
+broken references-stale no-inline-secrets \
+	"alga-core/ConfigMap/alga-core-gone: secrets.references: no object matches" \
+	add_rules 'secrets:
+  references:
+    - {match: alga-core/ConfigMap/alga-core-gone, keys: [password_secret], why: gone}'
 broken references-holding-secret no-inline-secrets \
 	"data.plan.yaml line 3: sets password_secret to the value of Secret alga-core-db key app-password" \
 	plan_refs_holding
