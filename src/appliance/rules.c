@@ -211,6 +211,74 @@ static bool rules_patterns(struct rules_loader *loader,
 	return true;
 }
 
+/* A reference key is NAME or PARENT.*, and no other glob. */
+static bool rules_reference_key_ok(const char *key)
+{
+	const char *star = strchr(key, '*');
+	size_t len = strlen(key);
+
+	if (!*key || strchr(key, '?') || strchr(key, '['))
+		return false;
+	if (!star)
+		return true;
+	return star == key + len - 1 && len > 2 && key[len - 2] == '.' &&
+	       strchr(key, '*') == star;
+}
+
+static bool rules_reference_entry(struct rules_loader *loader,
+                                  const struct yaml_node *item,
+                                  struct rules_reference *reference)
+{
+	static const char *const known[] = {"match", "keys", "why", NULL};
+
+	reference->line = item->line;
+	if (item->kind != YAML_DOC_MAPPING)
+		return rules_fail(loader, item,
+		                  "a secrets reference is a map with match, "
+		                  "keys and why");
+	if (!rules_known_keys(loader, item, known, "a secrets reference") ||
+	    !rules_string(loader, item, "match", &reference->match) ||
+	    !rules_strings(loader, item, "keys", &reference->keys) ||
+	    !rules_string(loader, item, "why", &reference->why))
+		return false;
+	if (!reference->match || !reference->keys.count || !reference->why ||
+	    !*reference->why)
+		return rules_fail(loader, item,
+		                  "a secrets reference needs match, keys and "
+		                  "why");
+	for (size_t i = 0; i < reference->keys.count; i++)
+		if (!rules_reference_key_ok(reference->keys.items[i]))
+			return rules_fail(
+			        loader, yaml_doc_get(item, "keys"),
+			        "secrets reference key \"%s\" must be "
+			        "NAME or PARENT.*",
+			        reference->keys.items[i]);
+	return true;
+}
+
+static bool rules_references(struct rules_loader *loader,
+                             const struct yaml_node *map, const char *key,
+                             struct rules_references *out)
+{
+	const struct yaml_node *node = yaml_doc_get(map, key);
+
+	if (!node)
+		return true;
+	if (node->kind != YAML_DOC_SEQUENCE)
+		return rules_fail(loader, node, "%s must be a list", key);
+	out->items = calloc(node->count + 1, sizeof(*out->items));
+	if (!out->items)
+		return rules_fail(loader, node, "out of memory");
+	for (size_t i = 0; i < node->count; i++) {
+		/* Counted first, so that rules_free frees a half-read one. */
+		out->count++;
+		if (!rules_reference_entry(loader, node->items[i],
+		                           &out->items[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool rules_section(struct rules_loader *loader,
                           const struct yaml_node *root, const char *key,
                           const char *const known[],
@@ -302,7 +370,8 @@ static bool rules_pod_security(struct rules_loader *loader,
 static bool rules_other_sections(struct rules_loader *loader,
                                  const struct yaml_node *root)
 {
-	static const char *const secrets[] = {"words", "except", NULL};
+	static const char *const secrets[] = {"words", "except", "references",
+	                                      NULL};
 	static const char *const resources[] = {"requests", "limits", NULL};
 	static const char *const bootstrap[] = {"job", "allowedHooks",
 	                                        "allowedHookObjects", NULL};
@@ -313,6 +382,8 @@ static bool rules_other_sections(struct rules_loader *loader,
 	       rules_strings(loader, section, "words", &rules->secret_words) &&
 	       rules_strings(loader, section, "except",
 	                     &rules->secret_except) &&
+	       rules_references(loader, section, "references",
+	                        &rules->secret_references) &&
 	       rules_section(loader, root, "resources", resources, &section) &&
 	       rules_strings(loader, section, "requests", &rules->requests) &&
 	       rules_strings(loader, section, "limits", &rules->limits) &&
@@ -411,6 +482,9 @@ void rules_free(struct rules *rules)
 	rules_free_patterns(&rules->allowed_hook_objects);
 	free(rules->secret_words.items);
 	free(rules->secret_except.items);
+	for (size_t i = 0; i < rules->secret_references.count; i++)
+		free(rules->secret_references.items[i].keys.items);
+	free(rules->secret_references.items);
 	free(rules->requests.items);
 	free(rules->limits.items);
 	free(rules->allowed_hooks.items);

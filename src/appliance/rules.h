@@ -29,6 +29,23 @@ struct rules_strings {
 	size_t count;
 };
 
+/*
+ * secrets.references: in objects matching match, the keys whose values name
+ * a key of a Secret rather than hold a secret. A key is NAME, or PARENT.*
+ * for every key directly under PARENT in a ConfigMap's YAML text.
+ */
+struct rules_reference {
+	const char *match;
+	struct rules_strings keys;
+	const char *why;
+	unsigned line;
+};
+
+struct rules_references {
+	struct rules_reference *items;
+	size_t count;
+};
+
 struct rules_endpoint {
 	const char *host;
 	long port;
@@ -52,6 +69,7 @@ struct rules {
 	        direct_env; /* env names exempt from viaPgbouncer */
 	struct rules_strings secret_words;
 	struct rules_strings secret_except;
+	struct rules_references secret_references;
 	struct rules_patterns persistent_data;
 	long replicas;
 	struct rules_strings requests;

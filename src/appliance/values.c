@@ -123,10 +123,9 @@ static struct yaml_node *values_scalar(const char *text)
 		copy[len - 2] = '\0';
 	}
 	is_typed = !quoted && values_typed(copy, typed, sizeof(typed));
-	node = yaml_doc_new_scalar(is_typed ? typed : copy);
+	node = is_typed ? yaml_doc_new_scalar(typed)
+	                : yaml_doc_new_string(copy);
 	free(copy);
-	if (node)
-		node->quoted = !is_typed;
 	return node;
 }
 

@@ -7,6 +7,10 @@
  * (not a file path, not a $(VAR) or template reference). By value: the
  * text of any rendered Secret key whose name holds a secret word, found
  * anywhere else. Messages never print the secret itself.
+ *
+ * The rules may name keys whose values are references to a Secret's keys
+ * (secrets.references): those pass the name check, unless the value is the
+ * text of a rendered Secret key after all.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +21,8 @@
 #include "appliance/verify.h"
 
 #define RULE "no-inline-secrets"
+/* A shorter Secret value is only compared whole (with a reference's value):
+ * as a part of a text it would match ordinary words. */
 #define SECRET_MIN_LEN 8
 
 static const char *const default_words[] = {
@@ -125,12 +131,100 @@ static void secrets_leaks(struct secret_scan *scan, const struct object *object,
 	for (size_t i = 0; i < scan->value_count; i++) {
 		const struct secret_value *value = &scan->values[i];
 
-		if (value->secret != object && strstr(text, value->text))
+		if (strlen(value->text) >= SECRET_MIN_LEN &&
+		    value->secret != object && strstr(text, value->text))
 			verify_violation(scan->ctx, RULE, object, container,
 			                 field,
 			                 "holds the value of Secret %s key %s",
 			                 value->secret->name, value->key);
 	}
+}
+
+/* The value as written: no quotes, no trailing blanks or comment. */
+static void secrets_bare(const char *value, char *out, size_t size)
+{
+	size_t len;
+	const char *hash;
+
+	value += strspn(value, " \t");
+	if (*value == '"' || *value == '\'') {
+		len = strcspn(value + 1, *value == '"' ? "\"\n" : "'\n");
+		snprintf(out, size, "%.*s", (int)len, value + 1);
+		return;
+	}
+	len = strcspn(value, "\n");
+	hash = strstr(value, " #");
+	if (hash && (size_t)(hash - value) < len)
+		len = (size_t)(hash - value);
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t' ||
+	               value[len - 1] == '\r'))
+		len--;
+	snprintf(out, size, "%.*s", (int)len, value);
+}
+
+/* True when key (NAME or PARENT.*) names name under parent. */
+static bool secrets_reference_key(const char *key, const char *name,
+                                  const char *parent)
+{
+	size_t len = strlen(key);
+
+	if (len > 2 && strcmp(key + len - 2, ".*") == 0)
+		return parent && strlen(parent) == len - 2 &&
+		       strncmp(key, parent, len - 2) == 0;
+	return strcmp(key, name) == 0;
+}
+
+static const struct rules_reference *
+secrets_reference(const struct rules *rules, const struct object *object,
+                  const char *name, const char *parent)
+{
+	const struct rules_references *list = &rules->secret_references;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct rules_reference *ref = &list->items[i];
+
+		if (!rules_match(ref->match, object->release, object->kind,
+		                 object->name))
+			continue;
+		for (size_t k = 0; k < ref->keys.count; k++)
+			if (secrets_reference_key(ref->keys.items[k], name,
+			                          parent))
+				return ref;
+	}
+	return NULL;
+}
+
+/*
+ * True when the rules allow name (under parent, in a ConfigMap's YAML text)
+ * to hold a reference to a Secret key in object; a value that is a rendered
+ * Secret's text is still reported, here, with the entry's line.
+ */
+static bool secrets_referenced(struct secret_scan *scan,
+                               const struct object *object,
+                               const struct yaml_node *container,
+                               const char *field, const char *name,
+                               const char *parent, const char *value)
+{
+	const struct rules_reference *ref =
+	        secrets_reference(scan->ctx->rules, object, name, parent);
+	char bare[1024];
+
+	if (!ref)
+		return false;
+	secrets_bare(value, bare, sizeof(bare));
+	for (size_t i = 0; i < scan->value_count; i++) {
+		const struct secret_value *secret = &scan->values[i];
+
+		if (strcmp(bare, secret->text) == 0)
+			verify_violation(
+			        scan->ctx, RULE, object, container, field,
+			        "sets %s to the value of Secret %s key %s; the "
+			        "reference allowed at %s:%u names a key, it "
+			        "never holds the secret",
+			        name, secret->secret->name, secret->key,
+			        scan->ctx->rules->file, ref->line);
+	}
+	return true;
 }
 
 /* "user:password@" in a URL, with a literal password. */
@@ -166,7 +260,10 @@ static void secrets_word(struct secret_scan *scan, const struct object *object,
 	while (*word == '-')
 		word++;
 	snprintf(name, sizeof(name), "%.*s", (int)(equals - word), word);
-	if (secrets_name(scan->ctx->rules, name) && secrets_literal(equals + 1))
+	if (secrets_name(scan->ctx->rules, name) &&
+	    secrets_literal(equals + 1) &&
+	    !secrets_referenced(scan, object, container, field, name, NULL,
+	                        equals + 1))
 		verify_violation(scan->ctx, RULE, object, container, field,
 		                 "sets %s on the command line", name);
 }
@@ -205,7 +302,9 @@ static void secrets_container(struct verify_context *ctx,
 		if (!name || !value)
 			continue;
 		snprintf(field, sizeof(field), "env %s", name);
-		if (secrets_name(ctx->rules, name) && secrets_literal(value))
+		if (secrets_name(ctx->rules, name) && secrets_literal(value) &&
+		    !secrets_referenced(scan, workload, container, field, name,
+		                        NULL, value))
 			verify_violation(
 			        ctx, RULE, workload, container, field,
 			        "a secret as a plain env value; use valueFrom.secretKeyRef or a mounted Secret file");
@@ -215,12 +314,53 @@ static void secrets_container(struct verify_context *ctx,
 	secrets_words(scan, workload, container, "args");
 }
 
+/* The keys of the lines above the current one, by indent, for PARENT.*. */
+struct secret_parents {
+	size_t indent[16];
+	char name[16][128];
+	size_t depth;
+};
+
+/* Forgets the keys the line at indent is not under; the key it is under. */
+static const char *secrets_parent(struct secret_parents *parents, size_t indent)
+{
+	while (parents->depth && parents->indent[parents->depth - 1] >= indent)
+		parents->depth--;
+	return parents->depth ? parents->name[parents->depth - 1] : NULL;
+}
+
+static void secrets_push_parent(struct secret_parents *parents, size_t indent,
+                                const char *name)
+{
+	size_t n = parents->depth;
+
+	if (n == sizeof(parents->indent) / sizeof(parents->indent[0]))
+		return;
+	parents->indent[n] = indent;
+	snprintf(parents->name[n], sizeof(parents->name[n]), "%s", name);
+	parents->depth++;
+}
+
+/* One "name: value" line; name without quotes, parent as secrets_parent. */
+static void secrets_line(struct secret_scan *scan, const struct object *map,
+                         const char *field, const char *name,
+                         const char *parent, const char *value)
+{
+	value += strspn(value, " \t");
+	if (secrets_name(scan->ctx->rules, name) && secrets_literal(value) &&
+	    !secrets_referenced(scan, map, NULL, field, name, parent, value))
+		verify_violation(scan->ctx, RULE, map, NULL, field,
+		                 "sets %s in a ConfigMap", name);
+}
+
 /* "key: value", "key = value", "KEY=value" lines inside a ConfigMap value. */
 static void secrets_lines(struct secret_scan *scan, const struct object *map,
                           const char *key, const char *text)
 {
+	struct secret_parents parents = {.depth = 0};
 	unsigned line = 1;
 	char name[128], field[400];
+	const char *parent;
 
 	for (const char *p = text; *p; line++) {
 		size_t indent = strspn(p, " \t-"), len;
@@ -234,14 +374,16 @@ static void secrets_lines(struct secret_scan *scan, const struct object *map,
 		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-\"'");
 		sep = p + len + strspn(p + len, " \t");
 		if (len && len < sizeof(name) && (*sep == ':' || *sep == '=')) {
-			snprintf(name, sizeof(name), "%.*s", (int)len, p);
+			bool quoted = len >= 2 && (*p == '"' || *p == '\'') &&
+			              p[len - 1] == *p;
+
+			snprintf(name, sizeof(name), "%.*s",
+			         (int)(quoted ? len - 2 : len), p + quoted);
 			snprintf(field, sizeof(field), "data.%s line %u", key,
 			         line);
-			if (secrets_name(scan->ctx->rules, name) &&
-			    secrets_literal(sep + 1 + strspn(sep + 1, " \t")))
-				verify_violation(
-				        scan->ctx, RULE, map, NULL, field,
-				        "sets %s in a ConfigMap", name);
+			parent = secrets_parent(&parents, indent);
+			secrets_line(scan, map, field, name, parent, sep + 1);
+			secrets_push_parent(&parents, indent, name);
 		}
 		p += strcspn(p, "\n");
 		if (*p)
@@ -262,12 +404,15 @@ static void secrets_configmap(struct secret_scan *scan,
 
 		snprintf(field, sizeof(field), "data.%s", data->keys[i]);
 		if (secrets_name(scan->ctx->rules, data->keys[i]) &&
-		    secrets_literal(value) && !strchr(value, '\n'))
-			verify_violation(
-			        scan->ctx, RULE, map, NULL, field,
-			        "a secret in a ConfigMap; put it in a Secret");
-		else
+		    secrets_literal(value) && !strchr(value, '\n')) {
+			if (!secrets_referenced(scan, map, NULL, field,
+			                        data->keys[i], NULL, value))
+				verify_violation(
+				        scan->ctx, RULE, map, NULL, field,
+				        "a secret in a ConfigMap; put it in a Secret");
+		} else {
 			secrets_lines(scan, map, data->keys[i], value);
+		}
 		secrets_leaks(scan, map, NULL, value, field);
 	}
 }
@@ -282,7 +427,7 @@ static bool secrets_collect_one(struct secret_scan *scan,
 	if (!secrets_name(scan->ctx->rules, key))
 		return true;
 	text = objects_data(secret, key, &len);
-	if (!text || len < SECRET_MIN_LEN || strlen(text) != len) {
+	if (!text || len == 0 || strlen(text) != len) {
 		free(text);
 		return true;
 	}
@@ -319,6 +464,31 @@ static void secrets_collect(struct secret_scan *scan)
 	}
 }
 
+/* An allowance that matches no rendered object is stale: it could let a
+ * later object through unseen. */
+static void secrets_stale_references(struct verify_context *ctx)
+{
+	const struct rules_references *list = &ctx->rules->secret_references;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct rules_reference *ref = &list->items[i];
+		bool found = false;
+
+		for (size_t k = 0; !found && k < ctx->rendered.count; k++) {
+			const struct object *object = &ctx->rendered.items[k];
+
+			found = rules_match(ref->match, object->release,
+			                    object->kind, object->name);
+		}
+		if (!found && !verify_pattern_unrendered(ctx, ref->match))
+			verify_report(ctx, RULE, ref->match,
+			              "secrets.references",
+			              "no object matches; remove the entry "
+			              "(%s:%u)",
+			              ctx->rules->file, ref->line);
+	}
+}
+
 void verify_secrets(struct verify_context *ctx)
 {
 	struct secret_scan scan = {ctx, NULL, 0};
@@ -333,6 +503,7 @@ void verify_secrets(struct verify_context *ctx)
 			verify_each_container(ctx, object, secrets_container,
 			                      &scan);
 	}
+	secrets_stale_references(ctx);
 	for (size_t i = 0; i < scan.value_count; i++)
 		free(scan.values[i].text);
 	free(scan.values);

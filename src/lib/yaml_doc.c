@@ -3,6 +3,7 @@
  */
 #include "lib/yaml_doc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -61,17 +62,19 @@ void yaml_doc_free(struct yaml_node *node)
 		yaml_doc_free(node->items[i]);
 	}
 	free(node->keys);
+	free(node->keys_plain);
 	free(node->items);
 	free(node->scalar);
 	free(node);
 }
 
 /* Appends item (and key, for a mapping); takes ownership of both. */
-static bool node_append(struct yaml_node *node, char *key,
+static bool node_append(struct yaml_node *node, char *key, bool key_plain,
                         struct yaml_node *item)
 {
 	struct yaml_node **items;
 	char **keys;
+	bool *plain;
 
 	items = realloc(node->items, (node->count + 1) * sizeof(*items));
 	if (!items)
@@ -82,7 +85,13 @@ static bool node_append(struct yaml_node *node, char *key,
 		if (!keys)
 			return false;
 		node->keys = keys;
+		plain = realloc(node->keys_plain,
+		                (node->count + 1) * sizeof(*plain));
+		if (!plain)
+			return false;
+		node->keys_plain = plain;
 		node->keys[node->count] = key;
+		node->keys_plain[node->count] = key_plain;
 	}
 	node->items[node->count++] = item;
 	return true;
@@ -172,6 +181,7 @@ static bool build_children(struct builder *b, struct yaml_node *node,
 	yaml_event_t event;
 	struct yaml_node *key, *value;
 	char *key_text;
+	bool key_plain;
 
 	for (;;) {
 		if (!next_event(b, &event))
@@ -184,7 +194,7 @@ static bool build_children(struct builder *b, struct yaml_node *node,
 		if (!key)
 			return false;
 		if (node->kind == YAML_DOC_SEQUENCE) {
-			if (!node_append(node, NULL, key)) {
+			if (!node_append(node, NULL, false, key)) {
 				yaml_doc_free(key);
 				return false;
 			}
@@ -202,6 +212,7 @@ static bool build_children(struct builder *b, struct yaml_node *node,
 			return false;
 		}
 		key_text = key->scalar;
+		key_plain = !key->quoted;
 		key->scalar = NULL;
 		yaml_doc_free(key);
 		if (!next_event(b, &event)) {
@@ -209,7 +220,7 @@ static bool build_children(struct builder *b, struct yaml_node *node,
 			return false;
 		}
 		value = build_node(b, &event, depth + 1);
-		if (!value || !node_append(node, key_text, value)) {
+		if (!value || !node_append(node, key_text, key_plain, value)) {
 			free(key_text);
 			yaml_doc_free(value);
 			return false;
@@ -533,6 +544,15 @@ struct yaml_node *yaml_doc_new_scalar(const char *text)
 	return node;
 }
 
+struct yaml_node *yaml_doc_new_string(const char *text)
+{
+	struct yaml_node *node = yaml_doc_new_scalar(text);
+
+	if (node)
+		node->quoted = true;
+	return node;
+}
+
 struct yaml_node *yaml_doc_copy(const struct yaml_node *node)
 {
 	struct yaml_node *copy;
@@ -552,7 +572,9 @@ struct yaml_node *yaml_doc_copy(const struct yaml_node *node)
 
 		key = node->keys ? strdup(node->keys[i]) : NULL;
 		if (!item || (node->keys && !key) ||
-		    !node_append(copy, key, item)) {
+		    !node_append(copy, key,
+		                 node->keys_plain && node->keys_plain[i],
+		                 item)) {
 			free(key);
 			yaml_doc_free(item);
 			goto fail;
@@ -564,8 +586,9 @@ fail:
 	return NULL;
 }
 
-bool yaml_doc_set(struct yaml_node *map, const char *key,
-                  struct yaml_node *value)
+/* yaml_doc_set, with whether a new key was plain in its source. */
+static bool map_set(struct yaml_node *map, const char *key, bool key_plain,
+                    struct yaml_node *value)
 {
 	char *key_copy;
 	size_t i;
@@ -582,13 +605,25 @@ bool yaml_doc_set(struct yaml_node *map, const char *key,
 	key_copy = strdup(key);
 	if (!key_copy)
 		return false;
-	if (!node_append(map, key_copy, value)) {
+	if (!node_append(map, key_copy, key_plain, value)) {
 		free(key_copy);
 		return false;
 	}
 	return true;
 }
 
+bool yaml_doc_set(struct yaml_node *map, const char *key,
+                  struct yaml_node *value)
+{
+	return map_set(map, key, false, value);
+}
+
+/*
+ * XXX: keys are compared as text, so a plain `no:` (the key "false" to
+ * Helm) and a quoted "no" merge as one key where Helm keeps two. The proper
+ * fix compares plain keys as YAML 1.1 types them; no values file of the
+ * appliance mixes the two.
+ */
 struct yaml_node *yaml_doc_merge(struct yaml_node *base,
                                  const struct yaml_node *overlay)
 {
@@ -612,7 +647,8 @@ struct yaml_node *yaml_doc_merge(struct yaml_node *base,
 			continue;
 		}
 		merged = yaml_doc_copy(overlay->items[i]);
-		if (!merged || !yaml_doc_set(base, overlay->keys[i], merged)) {
+		if (!merged || !map_set(base, overlay->keys[i],
+		                        overlay->keys_plain[i], merged)) {
 			yaml_doc_free(merged);
 			return NULL;
 		}
@@ -620,16 +656,73 @@ struct yaml_node *yaml_doc_merge(struct yaml_node *base,
 	return base;
 }
 
+/* Words YAML 1.1 (go-yaml, so Helm) or 1.2 reads as a boolean or null, or
+ * that go-yaml treats specially; matched in any case, to be safe. */
+static const char *const plain_words[] = {
+        "y", "n",    "yes",   "no",    "on",   "off", "true", "false", "null",
+        "~", ".inf", "+.inf", "-.inf", ".nan", "<<",  "=",    NULL};
+
+/* "2001-12-14" and longer: a YAML 1.1 timestamp. */
+static bool plain_is_date(const char *text)
+{
+	size_t year = strspn(text, "0123456789"), month, day;
+
+	if (year != 4 || text[4] != '-')
+		return false;
+	month = strspn(text + 5, "0123456789");
+	if (month < 1 || month > 2 || text[5 + month] != '-')
+		return false;
+	day = strspn(text + 6 + month, "0123456789");
+	return day >= 1 && day <= 2;
+}
+
+/*
+ * Any int or float of YAML 1.1 or 1.2 (010, 0o10, 0x1F, 0b101, 1_000,
+ * 1.5, .5, 1e3, 190:20:30 ...): a sign, a digit (or a dot and a digit),
+ * then only digits, hex digits, x o b _ . : + -. Wider than the grammars,
+ * since quoting a string is never wrong.
+ */
+static bool plain_is_number(const char *text)
+{
+	if (*text == '+' || *text == '-')
+		text++;
+	if (!isdigit((unsigned char)text[0]) &&
+	    !(text[0] == '.' && isdigit((unsigned char)text[1])))
+		return false;
+	return text[strspn(text, "0123456789abcdefABCDEFxXoO_.:+-")] == '\0';
+}
+
+bool yaml_doc_plain_is_string(const char *text)
+{
+	if (!*text || plain_is_date(text) || plain_is_number(text))
+		return false;
+	for (size_t i = 0; plain_words[i]; i++)
+		if (strcasecmp(text, plain_words[i]) == 0)
+			return false;
+	return true;
+}
+
 static bool emit_event(yaml_emitter_t *emitter, yaml_event_t *event, bool made)
 {
 	return made && yaml_emitter_emit(emitter, event);
 }
 
+static bool emit_scalar_styled(yaml_emitter_t *emitter, const char *text,
+                               bool plain, yaml_scalar_style_t style)
+{
+	yaml_event_t event;
+	bool made;
+
+	made = yaml_scalar_event_initialize(&event, NULL, NULL,
+	                                    (yaml_char_t *)(uintptr_t)text,
+	                                    (int)strlen(text), plain, 1, style);
+	return emit_event(emitter, &event, made);
+}
+
+/* A quoted value stays a string; a plain one is left to the reader. */
 static bool emit_scalar(yaml_emitter_t *emitter, const char *text, bool quoted)
 {
 	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-	yaml_event_t event;
-	bool made;
 
 	/* Multi-line text reads best as a literal block; libyaml falls back
 	 * to double quotes where a block cannot hold the text exactly. */
@@ -637,10 +730,23 @@ static bool emit_scalar(yaml_emitter_t *emitter, const char *text, bool quoted)
 		style = YAML_LITERAL_SCALAR_STYLE;
 	else if (quoted)
 		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	made = yaml_scalar_event_initialize(
-	        &event, NULL, NULL, (yaml_char_t *)(uintptr_t)text,
-	        (int)strlen(text), !quoted, 1, style);
-	return emit_event(emitter, &event, made);
+	return emit_scalar_styled(emitter, text, !quoted, style);
+}
+
+/*
+ * A key that was plain in the source stays plain: Helm reads it as it
+ * read the source (`n:` is the key "false" either way). Any other key is a
+ * string and must read back as one: Helm's YAML 1.1 reader would make "no"
+ * false and "010" the number 8. libyaml quotes on its own what cannot be
+ * plain at all (": ", "#", a newline).
+ */
+static bool emit_key(yaml_emitter_t *emitter, const char *key, bool plain)
+{
+	if (plain || (yaml_doc_plain_is_string(key) && !strchr(key, '\n')))
+		return emit_scalar_styled(emitter, key, true,
+		                          YAML_ANY_SCALAR_STYLE);
+	return emit_scalar_styled(emitter, key, false,
+	                          YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
 static bool emit_node(yaml_emitter_t *emitter, const struct yaml_node *node,
@@ -670,7 +776,8 @@ static bool emit_node(yaml_emitter_t *emitter, const struct yaml_node *node,
 		return false;
 	}
 	for (i = 0; i < node->count; i++) {
-		if (is_map && !emit_scalar(emitter, node->keys[i], false))
+		if (is_map &&
+		    !emit_key(emitter, node->keys[i], node->keys_plain[i]))
 			return false;
 		if (!emit_node(emitter, node->items[i], depth + 1))
 			return false;

@@ -28,6 +28,7 @@ struct yaml_node {
 	bool quoted;              /* scalar was single- or double-quoted */
 	size_t count;             /* children of a sequence or mapping */
 	char **keys;              /* mapping keys, count of them */
+	bool *keys_plain;         /* key was written plain in the source */
 	struct yaml_node **items; /* sequence items or mapping values */
 };
 
@@ -69,10 +70,15 @@ const char *yaml_doc_kind_name(enum yaml_kind kind);
 /* ---- building and merging ---- */
 
 struct yaml_node *yaml_doc_new_mapping(void);
+/* A plain scalar: written unquoted, so a reader types it ("true" is a
+ * boolean, "10" a number). */
 struct yaml_node *yaml_doc_new_scalar(const char *text);
+/* A scalar that is a string whatever its text: written quoted. */
+struct yaml_node *yaml_doc_new_string(const char *text);
 /* Deep copy; the copy shares the file name of the original. */
 struct yaml_node *yaml_doc_copy(const struct yaml_node *node);
-/* Sets key in a mapping to value (taking ownership), replacing any old one. */
+/* Sets key in a mapping to value (taking ownership), replacing any old one.
+ * A new key is a string: it is written quoted when it has to be. */
 bool yaml_doc_set(struct yaml_node *map, const char *key,
                   struct yaml_node *value);
 /*
@@ -89,7 +95,18 @@ struct yaml_node *yaml_doc_merge(struct yaml_node *base,
 
 /* ---- writing ---- */
 
-/* Writes one document as block YAML; scalars are quoted when needed. */
+/*
+ * True when text, written plain, reads back as this string under YAML 1.1
+ * (go-yaml, which Helm uses) and 1.2 alike: not empty, not a boolean or
+ * null in any case (yes, No, ON, ~ ...), no int, float or timestamp form.
+ */
+bool yaml_doc_plain_is_string(const char *text);
+/*
+ * Writes one document as block YAML. Quoted scalars stay quoted; plain
+ * ones, and keys that were plain in the source, are written plain where
+ * libyaml can, for the reader to type them as it typed the source. Any
+ * other key is quoted unless yaml_doc_plain_is_string.
+ */
 bool yaml_doc_emit(FILE *out, const struct yaml_node *node);
 
 #endif

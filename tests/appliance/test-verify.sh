@@ -105,6 +105,73 @@ server:
     - name: GREETING
       value: hello s3cret-value-123'
 
+# shellcheck disable=SC2317 # called through broken
+add_rules() {
+	printf '%s\n' "$1" >>rules.yaml
+}
+
+# shellcheck disable=SC2317 # called through broken and references
+# plan_refs [PASSWORD_SECRET]: the fixture's bootstrap plan names keys of
+# Secret alga-core-db the way the real plan does, and the rules allow that
+# in the plan's ConfigMap alone. Run in the profile directory.
+plan_refs() {
+	sed -i "s|^    passwordFile: .*|&\\n    password_secret: ${1:-app-password}\\n    env_secrets:\\n      DB_PASSWORD_ADMIN: postgres-password|" \
+		../../../charts/mini-core/templates/bootstrap.yaml
+	printf '%s\n' 'secrets:' '  references:' \
+		'    - match: alga-core/ConfigMap/alga-core-bootstrap-plan' \
+		'      keys: [password_secret, env_secrets.*]' \
+		'      why: the plan names keys of Secret alga-core-db' >>rules.yaml
+}
+
+# shellcheck disable=SC2317 # called through broken
+# plan_refs_elsewhere: as plan_refs, and a second ConfigMap with the same
+# keys, which the rules do not name.
+plan_refs_elsewhere() {
+	plan_refs
+	printf '%s\n' '---' 'apiVersion: v1' 'kind: ConfigMap' 'metadata:' \
+		'  name: {{ .Release.Name }}-settings' 'data:' \
+		'  settings.yaml: |' '    password_secret: app-password' \
+		>>../../../charts/mini-core/templates/bootstrap.yaml
+}
+
+# shellcheck disable=SC2317 # called through broken
+# plan_refs_outside: a secret-named key of the plan outside env_secrets.
+plan_refs_outside() {
+	plan_refs
+	sed -i 's|^    databases: .*|&\n    DB_PASSWORD_ADMIN: postgres-password|' \
+		../../../charts/mini-core/templates/bootstrap.yaml
+}
+
+# shellcheck disable=SC2317 # called through broken
+# plan_refs_holding: the plan's reference holds the app password itself,
+# shorter than the length the text search looks for.
+plan_refs_holding() {
+	plan_refs hunter2
+	add_values alga-core 'appPassword: hunter2'
+}
+
+dir=$work/references
+mini_copy "$dir"
+(cd "$dir/flux/profiles/mini" && plan_refs)
+render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
+verify_dir "$dir/out"
+is "keys named in secrets.references pass" "$VERIFY_STATUS" 0
+[ "$VERIFY_STATUS" -eq 0 ] || printf '%s\n' "$VERIFY_OUT" | sed 's/^/#   /'
+broken references-elsewhere no-inline-secrets \
+	"alga-core/ConfigMap/alga-core-settings: data.settings.yaml line 1: sets password_secret in a ConfigMap" \
+	plan_refs_elsewhere
+broken references-outside no-inline-secrets \
+	"alga-core/ConfigMap/alga-core-bootstrap-plan: data.plan.yaml line 2: sets DB_PASSWORD_ADMIN in a ConfigMap" \
+	plan_refs_outside
+broken references-stale no-inline-secrets \
+	"alga-core/ConfigMap/alga-core-gone: secrets.references: no object matches" \
+	add_rules 'secrets:
+  references:
+    - {match: alga-core/ConfigMap/alga-core-gone, keys: [password_secret], why: gone}'
+broken references-holding-secret no-inline-secrets \
+	"data.plan.yaml line 3: sets password_secret to the value of Secret alga-core-db key app-password" \
+	plan_refs_holding
+
 # A hook the rules name under allowedHookObjects passes.
 dir=$work/hook-allowed
 mini_copy "$dir"

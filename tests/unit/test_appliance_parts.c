@@ -130,6 +130,23 @@ static void test_rules_errors(void)
 	        {"releases: {a: 1}\n", "releases must be a list of texts"},
 	        {"a: [\n", ":2:"},
 	        {"a: 1\n---\nb: 2\n", "one YAML document"},
+	        {"secrets:\n  references: {match: a}\n",
+	         ":2: references must be a list"},
+	        {"secrets:\n  references:\n    - {match: a, keys: [k], why: w, "
+	         "key: x}\n",
+	         ":3: unknown key \"key\" in a secrets reference"},
+	        {"secrets:\n  references:\n    - {match: a, keys: [k]}\n",
+	         ":3: a secrets reference needs match, keys and why"},
+	        {"secrets:\n  references:\n    - {match: a, keys: [], why: w}\n",
+	         ":3: a secrets reference needs match, keys and why"},
+	        {"secrets:\n  references:\n    - {match: a, keys: {k: 1}, why: "
+	         "w}\n",
+	         ":3: keys must be a list of texts"},
+	        {"secrets:\n  references:\n    - {match: a, keys: [a*b], why: "
+	         "w}\n",
+	         "key \"a*b\" must be NAME or PARENT.*"},
+	        {"secrets:\n  references:\n    - a/ConfigMap/b\n",
+	         ":3: a secrets reference is a map with match, keys and why"},
 	};
 	char path[] = "/tmp/test-appliance-rules-XXXXXX";
 	int fd = mkstemp(path);

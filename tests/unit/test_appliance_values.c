@@ -72,6 +72,21 @@ static const struct merge_case cases[] = {
          NULL,
          {"t.quoted='42'", "nested.a=-7", "t.none=null"},
          {"t.quoted=42", "nested.a=-7", "t.none=null"}},
+        {"targetPath keys YAML would type stay strings",
+         {"x: 1\n"},
+         NULL,
+         {"t.no=null", "t.on=x", "t.010=y", "t.True=1"},
+         {"t.no=null", "t.on=x", "t.010=y", "t.True=1"}},
+        {"targetPath number-like keys stay strings",
+         {"x: 1\n"},
+         NULL,
+         {"t.1.5=b", "t.null=c", "t.yes=d", "t.0x1F=e"},
+         {"t.1.5=b", "t.null=c", "t.yes=d", "t.0x1F=e"}},
+        {"quoted keys of a values file stay strings",
+         {"\"no\": 1\n'010': x\n\"~\": {\"off\": y}\n"},
+         NULL,
+         {NULL},
+         {NULL}},
 };
 
 static void indent(FILE *out, const char *text)

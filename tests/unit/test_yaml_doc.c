@@ -101,6 +101,9 @@ static const struct merge_case merge_cases[] = {
         {"a quoted number stays a string", "a: 1\n", "a: \"2\"\n",
          "a: \"2\"\n"},
         {"an empty overlay changes nothing", "a: 1\n", "", "a: 1\n"},
+        {"a new quoted key stays quoted", "a: 1\n", "'on': 2\n",
+         "a: 1\n\"on\": 2\n"},
+        {"a new plain key stays plain", "a: 1\n", "on: 2\n", "a: 1\non: 2\n"},
 };
 
 static void test_merge_cases(void)
@@ -160,6 +163,149 @@ static void test_round_trip(void)
 		yaml_doc_free_all(again, count_again);
 }
 
+struct key_case {
+	const char *key;
+	const char *want; /* the emitted document {key: v} */
+};
+
+/* Keys a YAML 1.1 or 1.2 reader would type if they were written plain. */
+static const struct key_case key_cases[] = {
+        {"name", "name: v\n"},
+        {"no", "\"no\": v\n"},
+        {"No", "\"No\": v\n"},
+        {"NO", "\"NO\": v\n"},
+        {"nO", "\"nO\": v\n"},
+        {"yes", "\"yes\": v\n"},
+        {"y", "\"y\": v\n"},
+        {"Y", "\"Y\": v\n"},
+        {"n", "\"n\": v\n"},
+        {"on", "\"on\": v\n"},
+        {"Off", "\"Off\": v\n"},
+        {"true", "\"true\": v\n"},
+        {"FALSE", "\"FALSE\": v\n"},
+        {"null", "\"null\": v\n"},
+        {"Null", "\"Null\": v\n"},
+        {"~", "\"~\": v\n"},
+        {"", "\"\": v\n"},
+        {"1", "\"1\": v\n"},
+        {"-1", "\"-1\": v\n"},
+        {"1.5", "\"1.5\": v\n"},
+        {".5", "\".5\": v\n"},
+        {"010", "\"010\": v\n"},
+        {"0o17", "\"0o17\": v\n"},
+        {"0x1F", "\"0x1F\": v\n"},
+        {"0b101", "\"0b101\": v\n"},
+        {"1_000", "\"1_000\": v\n"},
+        {"1e3", "\"1e3\": v\n"},
+        {"+1.5E-3", "\"+1.5E-3\": v\n"},
+        {"190:20:30", "\"190:20:30\": v\n"},
+        {".inf", "\".inf\": v\n"},
+        {"-.Inf", "\"-.Inf\": v\n"},
+        {".NaN", "\".NaN\": v\n"},
+        {"2001-12-14", "\"2001-12-14\": v\n"},
+        {"<<", "\"<<\": v\n"},
+        {"yesterday", "yesterday: v\n"},
+        {"none", "none: v\n"},
+        {"1st", "1st: v\n"},
+        {"v1.2", "v1.2: v\n"},
+        {"helm.sh/resource-policy", "helm.sh/resource-policy: v\n"},
+        {"a: b", "'a: b': v\n"},
+        {"#x", "'#x': v\n"},
+        {"- x", "'- x': v\n"},
+        {"two\nlines", "? \"two\\nlines\"\n: v\n"},
+};
+
+static void test_keys(void)
+{
+	struct yaml_node *map, **docs;
+	size_t i, count;
+	char *text, what[128];
+
+	for (i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
+		const struct key_case *c = &key_cases[i];
+
+		map = yaml_doc_new_mapping();
+		yaml_doc_set(map, c->key, yaml_doc_new_scalar("v"));
+		text = emit_to_string(map);
+		snprintf(what, sizeof(what), "the key \"%.*s\" is written %.*s",
+		         (int)strcspn(c->key, "\n"), c->key,
+		         (int)strcspn(c->want, "\n"), c->want);
+		TAP_IS_STR(text, c->want, what);
+		docs = text ? parse(text, &count) : NULL;
+		TAP_OK(docs && docs[0]->kind == YAML_DOC_MAPPING &&
+		               docs[0]->count == 1 &&
+		               strcmp(docs[0]->keys[0], c->key) == 0,
+		       "and reads back as the same key");
+		if (docs)
+			yaml_doc_free_all(docs, count);
+		free(text);
+		yaml_doc_free(map);
+	}
+}
+
+struct value_case {
+	const char *what;
+	struct yaml_node *(*make)(const char *text);
+	const char *text;
+	const char *want;
+};
+
+static const struct value_case value_cases[] = {
+        {"a string \"no\" is quoted", yaml_doc_new_string, "no", "k: \"no\"\n"},
+        {"a string \"010\" is quoted", yaml_doc_new_string, "010",
+         "k: \"010\"\n"},
+        {"a string \"hello\" is quoted too", yaml_doc_new_string, "hello",
+         "k: \"hello\"\n"},
+        {"a plain true stays a boolean", yaml_doc_new_scalar, "true",
+         "k: true\n"},
+        {"a plain 42 stays a number", yaml_doc_new_scalar, "42", "k: 42\n"},
+        {"a plain text that cannot be plain is quoted", yaml_doc_new_scalar,
+         "a: b", "k: 'a: b'\n"},
+};
+
+/* Keys read from a source keep its quoting: Helm types a plain one. */
+static void test_source_keys(void)
+{
+	static const char text[] =
+	        "n: 1\n'no': 2\n\"010\": 3\nyes: 4\nplain: {'off': 5}\n";
+	static const char want[] =
+	        "n: 1\n\"no\": 2\n\"010\": 3\nyes: 4\nplain:\n  \"off\": 5\n";
+	struct yaml_node **docs, *copy;
+	size_t count;
+	char *got, *got_copy;
+
+	docs = parse(text, &count);
+	got = docs ? emit_to_string(docs[0]) : NULL;
+	TAP_IS_STR(got, want,
+	           "source keys: plain ones stay plain, quoted ones quoted");
+	copy = docs ? yaml_doc_copy(docs[0]) : NULL;
+	got_copy = copy ? emit_to_string(copy) : NULL;
+	TAP_IS_STR(got_copy, want, "a copy keeps the quoting of its keys");
+	free(got);
+	free(got_copy);
+	yaml_doc_free(copy);
+	if (docs)
+		yaml_doc_free_all(docs, count);
+}
+
+static void test_values(void)
+{
+	struct yaml_node *map;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(value_cases) / sizeof(value_cases[0]);
+	     i++) {
+		const struct value_case *c = &value_cases[i];
+
+		map = yaml_doc_new_mapping();
+		yaml_doc_set(map, "k", c->make(c->text));
+		text = emit_to_string(map);
+		TAP_IS_STR(text, c->want, c->what);
+		free(text);
+		yaml_doc_free(map);
+	}
+}
+
 static void test_lookups(void)
 {
 	struct yaml_node **docs;
@@ -197,6 +343,9 @@ int main(void)
 	test_parse_cases();
 	test_merge_cases();
 	test_round_trip();
+	test_keys();
+	test_source_keys();
+	test_values();
 	test_lookups();
 	return tap_done();
 }
