@@ -28,7 +28,8 @@
 static const char *const default_words[] = {
         "PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
 static const char *const default_except[] = {
-        "FILE", "PATH", "DIR", "NAME", "REF", "FILES", "PREFIX", "ID", NULL};
+        "FILE", "FILES",      "PATH", "DIR",    "NAME", "REF", "PREFIX",
+        "ID",   "ENCRYPTION", "TYPE", "METHOD", "MODE", NULL};
 
 struct secret_value {
 	char *text;
