@@ -9,6 +9,7 @@
 #   (no option)  boot, connect as the app, reboot, boot again, leave it running
 #   --stop       stop the servers, keep the data
 #   --clean      stop the servers and remove the demo's data and credentials
+#                (only a directory this script made: it holds .alga-demo)
 #
 # A second run is a restart of the same appliance: the data and credentials
 # under DEMO_DIR are reused and the seeds never run again.
@@ -31,7 +32,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DEMO_DIR=${DEMO_DIR:-$ROOT/build/demo}
+DEMO_DIR=$(realpath -m "${DEMO_DIR:-$ROOT/build/demo}")
 PG_PORT=${DEMO_PG_PORT:-55432}
 PGB_PORT=${DEMO_PGBOUNCER_PORT:-56432}
 REDIS_PORT=${DEMO_REDIS_PORT:-56379}
@@ -41,6 +42,8 @@ PROFILE=${PROFILE:-$ROOT/appliance/flux/profiles/talos-single-node}
 
 RENDER=$DEMO_DIR/render
 SECRETS=$DEMO_DIR/secrets
+# The mark of a directory this script made: --clean removes nothing else.
+MARKER=$DEMO_DIR/.alga-demo
 STARTED=$(date +%s%N)
 
 say() {
@@ -125,6 +128,14 @@ make_credentials() {
 	for key in $(rendered alga-core '.[] | select(.kind == "Secret" and
 			.metadata.name == "alga-core-db") | .data | keys[]'); do
 		[ -s "$SECRETS/$key" ] && continue
+		# The data directory keeps the superuser password it was made
+		# with, like the postgres image's volume: a new one would lock
+		# the bootstrap out.
+		if [ "$key" = postgres-password ] &&
+			[ -f "$DEMO_DIR/postgres/data/PG_VERSION" ]; then
+			die "${SECRETS#"$ROOT"/}/postgres-password is missing, but the data in ${DEMO_DIR#"$ROOT"/}/postgres was made with it" \
+				"restore that file, or start over with: make demo-clean && make demo"
+		fi
 		(umask 077 && random_password 32 >"$SECRETS/$key")
 	done
 	[ -s "$SECRETS/postgres-password" ] ||
@@ -184,15 +195,25 @@ postgres_configure() {
 
 postgres_start() {
 	as_server_user pg_ctl -D "$DEMO_DIR/postgres/data" \
-		-l "$DEMO_DIR/postgres/postgres.log" -w -t 60 start >/dev/null ||
+		-l "$DEMO_DIR/postgres/postgres.log" -w -t 60 start >/dev/null 9>&- ||
 		die "postgres did not start; its log: ${DEMO_DIR#"$ROOT"/}/postgres/postgres.log
 $(tail -n 5 "$DEMO_DIR/postgres/postgres.log")"
 }
 
 postgres_stop() {
-	[ -f "$DEMO_DIR/postgres/data/postmaster.pid" ] || return 0
-	as_server_user pg_ctl -D "$DEMO_DIR/postgres/data" -m fast -w stop \
-		>/dev/null 2>&1 || true
+	local data=$DEMO_DIR/postgres/data pid
+	[ -f "$data/postmaster.pid" ] || return 0
+	pid=$(head -n 1 "$data/postmaster.pid")
+	if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_runs "$pid" "$data"; then
+		# PostgreSQL would refuse to start while the file names a live
+		# process, and pg_ctl would signal that process.
+		say "postgres: removing the stale ${data#"$ROOT"/}/postmaster.pid (pid ${pid:-?} is not this demo's postgres)"
+		rm -f "$data/postmaster.pid"
+		return 0
+	fi
+	as_server_user pg_ctl -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+		die "postgres (pid $pid) did not stop within 30 s" \
+			"look at ${data#"$ROOT"/}/../postgres.log, then stop it by hand"
 }
 
 # ---- PgBouncer ----
@@ -253,12 +274,24 @@ pgbouncer_userlist() {
 	give_to_server_user "$DEMO_DIR/pgbouncer"
 }
 
+# pgbouncer -d returns before it listens: the demo trusts the port only
+# once the pidfile names a live PgBouncer with this demo's ini.
 pgbouncer_start() {
-	as_server_user pgbouncer -d "$DEMO_DIR/pgbouncer/config/pgbouncer.ini" \
-		>/dev/null 2>&1 ||
-		die "pgbouncer did not start; its log: $DEMO_DIR/pgbouncer/run/pgbouncer.log"
-	wait_port "$PGB_PORT" 10 ||
-		die "pgbouncer does not listen on $PGB_PORT; see $DEMO_DIR/pgbouncer/run/pgbouncer.log"
+	local ini=$DEMO_DIR/pgbouncer/config/pgbouncer.ini
+	local run=$DEMO_DIR/pgbouncer/run pid='' deadline
+	as_server_user pgbouncer -d "$ini" >/dev/null 2>&1 9>&- ||
+		die "pgbouncer did not start; its log: ${run#"$ROOT"/}/pgbouncer.log"
+	deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		pid=$(cat "$run/pgbouncer.pid" 2>/dev/null || true)
+		if [ -n "$pid" ] && pid_runs "$pid" "$ini" &&
+			port_in_use "$PGB_PORT"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "pgbouncer is not listening on $PGB_PORT; its log says:
+$(tail -n 3 "$run/pgbouncer.log" 2>/dev/null)"
 }
 
 # ---- Redis ----
@@ -277,6 +310,9 @@ redis_configure() {
 		echo "daemonize yes"
 		echo "pidfile $dir/redis.pid"
 		echo "logfile $dir/redis.log"
+		# The config path in the process title lets a later run tell this
+		# demo's Redis from any other process a stale pidfile may name.
+		echo 'proc-title-template "{title} {listen-addr} {config-file}"'
 		printf 'requirepass "%s"\n' "$(cat "$SECRETS/redis-password")"
 	} >"$dir/redis.conf"
 	chmod 600 "$dir/redis.conf"
@@ -284,43 +320,79 @@ redis_configure() {
 }
 
 redis_start() {
-	as_server_user redis-server "$DEMO_DIR/redis/redis.conf" ||
-		die "redis did not start; see $DEMO_DIR/redis/redis.log"
-	wait_port "$REDIS_PORT" 10 ||
-		die "redis does not listen on $REDIS_PORT; see $DEMO_DIR/redis/redis.log"
+	local conf=$DEMO_DIR/redis/redis.conf pid='' deadline
+	as_server_user redis-server "$conf" 9>&- ||
+		die "redis did not start; see ${DEMO_DIR#"$ROOT"/}/redis/redis.log"
+	deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		pid=$(cat "$DEMO_DIR/redis/redis.pid" 2>/dev/null || true)
+		if [ -n "$pid" ] && pid_runs "$pid" "$conf" &&
+			port_in_use "$REDIS_PORT"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "redis is not listening on $REDIS_PORT; see ${DEMO_DIR#"$ROOT"/}/redis/redis.log"
 }
 
 # ---- the whole data tier ----
 
-stop_pidfile() {
-	local pid
-	[ -f "$1" ] || return 0
-	pid=$(cat "$1")
-	if kill "$pid" 2>/dev/null; then
-		while kill -0 "$pid" 2>/dev/null; do
-			sleep 0.1
-		done
+# pid_runs PID TEXT: true when PID is alive and its command line holds
+# TEXT (a path of this demo's). A pidfile left by a killed server or a
+# reboot may name an unrelated process by now: that one is never signalled.
+pid_runs() {
+	[ -r "/proc/$1/cmdline" ] &&
+		tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"
+}
+
+# stop_server NAME PIDFILE TEXT: stop the demo's server whose pid is in
+# PIDFILE, waiting up to 30 s; a stale pidfile is removed with a note.
+stop_server() {
+	local name=$1 pidfile=$2 text=$3 pid deadline
+	[ -f "$pidfile" ] || return 0
+	pid=$(head -n 1 "$pidfile")
+	if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_runs "$pid" "$text"; then
+		say "$name: removing the stale pidfile ${pidfile#"$ROOT"/} (pid ${pid:-?} is not this demo's $name)"
+		rm -f "$pidfile"
+		return 0
 	fi
-	rm -f "$1"
+	kill "$pid" 2>/dev/null || true
+	deadline=$((SECONDS + 30))
+	while pid_runs "$pid" "$text"; do
+		[ $SECONDS -lt $deadline ] ||
+			die "$name (pid $pid) did not stop within 30 s" \
+				"stop it by hand: kill -9 $pid"
+		sleep 0.1
+	done
+	rm -f "$pidfile"
 }
 
 stop_all() {
-	stop_pidfile "$DEMO_DIR/pgbouncer/run/pgbouncer.pid"
-	stop_pidfile "$DEMO_DIR/redis/redis.pid"
+	stop_server pgbouncer "$DEMO_DIR/pgbouncer/run/pgbouncer.pid" \
+		"$DEMO_DIR/pgbouncer/config/pgbouncer.ini"
+	stop_server redis "$DEMO_DIR/redis/redis.pid" "$DEMO_DIR/redis/redis.conf"
 	postgres_stop
 }
 
+# All three ports, checked before anything is rendered or initialised.
 check_ports() {
-	local port name
-	for port in "$PG_PORT:PostgreSQL:DEMO_PG_PORT" \
+	local entry port name variable busy=()
+	if [ "$PG_PORT" = "$PGB_PORT" ] || [ "$PG_PORT" = "$REDIS_PORT" ] ||
+		[ "$PGB_PORT" = "$REDIS_PORT" ]; then
+		die "the demo's ports must differ: postgres $PG_PORT, pgbouncer $PGB_PORT, redis $REDIS_PORT" \
+			"set DEMO_PG_PORT, DEMO_PGBOUNCER_PORT and DEMO_REDIS_PORT to three different ports"
+	fi
+	for entry in "$PG_PORT:PostgreSQL:DEMO_PG_PORT" \
 		"$PGB_PORT:PgBouncer:DEMO_PGBOUNCER_PORT" \
 		"$REDIS_PORT:Redis:DEMO_REDIS_PORT"; do
-		name=${port#*:}
-		if port_in_use "${port%%:*}"; then
-			die "port ${port%%:*} for ${name%%:*} is already in use on 127.0.0.1" \
-				"stop what listens there, or choose another port: ${name#*:}=PORT make demo"
-		fi
+		IFS=: read -r port name variable <<<"$entry"
+		port_in_use "$port" || continue
+		printf 'demo: port %s for %s is already in use on 127.0.0.1\n' \
+			"$port" "$name" >&2
+		busy+=("$variable=PORT")
 	done
+	[ ${#busy[@]} -eq 0 ] ||
+		die "stop what listens there, or choose free ports: ${busy[*]} make demo"
 }
 
 check_reachable() {
@@ -414,19 +486,23 @@ show_redis_view() {
 	say "redis: password accepted; first boot recorded at $REDIS_VIEW"
 }
 
-# boot NAME: start the data tier, bootstrap, look as the app.
+# boot NUMBER NAME: start the data tier, bootstrap, look as the app.
 boot() {
-	local name=$1 started log status
+	local name=$2 started log status
 	started=$(date +%s%N)
-	log=$DEMO_DIR/bootstrap-$name.log
+	log=$DEMO_DIR/bootstrap-$1.log
 	say "== $name"
 	start_all
 	say "servers: postgres :$PG_PORT, pgbouncer :$PGB_PORT, redis :$REDIS_PORT up ($(ms_since "$started") ms)"
 	status=0
 	run_bootstrap "$log" || status=$?
-	[ "$status" -eq 0 ] ||
-		die "the bootstrap failed with exit code $status; its log: ${log#"$ROOT"/}" \
-			"see 'alga-bootstrap --help' for the exit codes; the data is left as it was"
+	case $status in
+	0) ;;
+	8) die "the bootstrap found a seed that an earlier demo started and never finished (exit 8); its log: ${log#"$ROOT"/}" \
+		"the demo's data is only demo data: start over with make demo-clean && make demo" ;;
+	*) die "the bootstrap failed with exit code $status; its log: ${log#"$ROOT"/}" \
+		"'build/bin/alga-bootstrap --help' explains the exit codes; the data is left as it was" ;;
+	esac
 	show_app_view
 	show_redis_view
 	BOOT_MS=$(ms_since "$started")
@@ -435,6 +511,9 @@ boot() {
 }
 
 summary() {
+	local again=scripts/demo.sh
+	[ "$DEMO_DIR" = "$ROOT/build/demo" ] ||
+		again="DEMO_DIR=$DEMO_DIR scripts/demo.sh"
 	cat <<EOF
 
 demo: summary
@@ -445,7 +524,7 @@ demo: summary
   redis:        kept its data across the restart (first boot at $REDIS_VIEW)
   data:         ${DEMO_DIR#"$ROOT"/}/postgres, redis, pgbouncer; credentials in ${SECRETS#"$ROOT"/}
   connect:      PGPASSWORD=\$(cat ${SECRETS#"$ROOT"/}/app-password) psql -h 127.0.0.1 -p $PGB_PORT -U app_user server
-  still running: stop with 'scripts/demo.sh --stop'; remove everything with 'make demo-clean'
+  still running: stop with '$again --stop'; remove everything with '$again --clean'
   total:        $(ms_since "$STARTED") ms
 EOF
 }
@@ -458,30 +537,58 @@ on_exit() {
 	fi
 }
 
+# prepare_dir MODE: refuse a DEMO_DIR this script did not make, take the
+# demo's lock (one demo at a time per directory), mark a new directory.
+prepare_dir() {
+	if [ -d "$DEMO_DIR" ] && [ ! -e "$MARKER" ] &&
+		[ -n "$(ls -A "$DEMO_DIR")" ]; then
+		die "$DEMO_DIR was not made by the demo (it has no .alga-demo): nothing in it is touched" \
+			"set DEMO_DIR to a new or empty directory"
+	fi
+	if [ "$1" != run ] && [ ! -d "$DEMO_DIR" ]; then
+		say "nothing to do: ${DEMO_DIR#"$ROOT"/} does not exist"
+		exit 0
+	fi
+	mkdir -p "$DEMO_DIR"
+	touch "$MARKER"
+	# fd 9 holds the lock; the servers are started without it (9>&-), so
+	# that the lock ends with this script, not with them.
+	exec 9>"$DEMO_DIR/.lock"
+	flock -n 9 ||
+		die "another demo is running in ${DEMO_DIR#"$ROOT"/}" \
+			"wait for it to end, or give this one another DEMO_DIR"
+}
+
 main() {
+	local mode=run
 	case ${1:-} in
 	-h | --help) usage 0 ;;
-	--stop)
+	--stop) mode=stop ;;
+	--clean) mode=clean ;;
+	'') ;;
+	*) usage 2 ;;
+	esac
+	prepare_dir "$mode"
+	case $mode in
+	stop)
 		stop_all
 		say "stopped; the data stays in ${DEMO_DIR#"$ROOT"/}"
 		return 0
 		;;
-	--clean)
+	clean)
 		stop_all
 		rm -rf "$DEMO_DIR"
 		say "removed ${DEMO_DIR#"$ROOT"/}"
 		return 0
 		;;
-	'') ;;
-	*) usage 2 ;;
 	esac
+	trap on_exit EXIT
+	trap 'exit 130' INT TERM
 	load_tools
-	mkdir -p "$DEMO_DIR"
 	check_reachable
 	# A demo still running from before: this run is its reboot.
 	stop_all
-	trap on_exit EXIT
-	trap 'exit 130' INT TERM
+	check_ports
 
 	render_profile
 	make_credentials
@@ -491,12 +598,12 @@ main() {
 	pgbouncer_configure
 	pgbouncer_userlist
 
-	boot "$FIRST_BOOT_NAME"
+	boot 1 "$FIRST_BOOT_NAME"
 	FIRST_SEED=$BOOT_SEED FIRST_MS=$BOOT_MS
 	local before=$APP_VIEW redis_before=$REDIS_VIEW
 	say "== reboot: stopping every server, keeping the data"
 	stop_all
-	boot "restart"
+	boot 2 "restart"
 	SECOND_SEED=$BOOT_SEED SECOND_MS=$BOOT_MS
 	[ "$APP_VIEW" = "$before" ] ||
 		die "the app sees different data after the restart: $before before, $APP_VIEW after"

@@ -42,6 +42,8 @@ cmd:unzip unzip
 cmd:clang-format clang-format
 cmd:cppcheck cppcheck
 cmd:runuser util-linux
+cmd:setpriv util-linux
+cmd:flock util-linux
 cmd:ss iproute2
 cmd:ps procps
 cmd:node nodejs

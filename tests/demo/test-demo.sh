@@ -107,7 +107,53 @@ not_ok "nothing else is left running: pgbouncer" port_in_use "$DEMO_PGBOUNCER_PO
 not_ok "nothing else is left running: redis" port_in_use "$DEMO_REDIS_PORT"
 redis_stop
 
+# ---- stale pidfiles name processes that are not the demo's ----
+sleep 300 &
+bystander=$!
+echo "$bystander" >"$DEMO_DIR/redis/redis.pid"
+echo "$bystander" >"$DEMO_DIR/pgbouncer/run/pgbouncer.pid"
+printf '%s\n' "$bystander" >"$DEMO_DIR/postgres/data/postmaster.pid"
+out=$("$DEMO" --stop 2>&1)
+is "--stop with stale pidfiles exits 0" "$?" 0
+ok "a process named by a stale pidfile is never signalled" kill -0 "$bystander"
+contains "the stale pidfile is reported" "$out" "removing the stale"
+not_ok "the stale redis pidfile is gone" test -e "$DEMO_DIR/redis/redis.pid"
+not_ok "the stale postmaster.pid is gone" \
+	test -e "$DEMO_DIR/postgres/data/postmaster.pid"
+kill "$bystander"
+
+# ---- ports that collide, one demo per directory ----
+out=$(DEMO_PGBOUNCER_PORT=$DEMO_PG_PORT "$DEMO" 2>&1)
+is "two services on one port is refused" "$?" 1
+contains "the message says the ports must differ" "$out" "ports must differ"
+exec 8>"$DEMO_DIR/.lock"
+flock -n 8
+out=$("$DEMO" 2>&1)
+is "a second demo in the same directory is refused" "$?" 1
+contains "the message says another demo runs there" "$out" \
+	"another demo is running"
+exec 8>&-
+
+# ---- a lost superuser password against existing data ----
+mv "$DEMO_DIR/secrets/postgres-password" "$SRV_DIR/kept-password"
+out=$("$DEMO" 2>&1)
+is "a lost postgres password stops the demo" "$?" 1
+contains "the message names the missing file" "$out" \
+	"secrets/postgres-password is missing"
+contains "the message says how to start over" "$out" \
+	"make demo-clean && make demo"
+not_ok "no new password was invented" \
+	test -e "$DEMO_DIR/secrets/postgres-password"
+mv "$SRV_DIR/kept-password" "$DEMO_DIR/secrets/postgres-password"
+
 # ---- clean ----
 ok "--clean removes the demo" "$DEMO" --clean
 not_ok "the demo directory is gone" test -e "$DEMO_DIR"
+
+mkdir -p "$SRV_DIR/precious"
+echo data >"$SRV_DIR/precious/thesis.txt"
+out=$(DEMO_DIR=$SRV_DIR/precious "$DEMO" --clean 2>&1)
+is "--clean refuses a directory the demo did not make" "$?" 1
+contains "the refusal says why" "$out" "was not made by the demo"
+ok "its files are untouched" test -s "$SRV_DIR/precious/thesis.txt"
 done_testing
