@@ -59,10 +59,10 @@ help:
 	@echo 'make lint        cppcheck and shellcheck'
 	@echo 'make demo-clean  remove the demo data; make clean removes build/'
 
-tools: .tools/env
-
-.tools/env: scripts/install-tools.sh tools/package.json tools/package-lock.json
-	scripts/install-tools.sh
+# Always asks: the script is quick when nothing is missing, and it notices
+# a deleted binary or a moved checkout, which a stamp file would not.
+tools:
+	@scripts/install-tools.sh
 
 build: tools $(PROGRAMS)
 
