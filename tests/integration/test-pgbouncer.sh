@@ -89,19 +89,6 @@ sample_connections() {
 	done
 }
 
-# stop_bouncer: stop the PgBouncer of pgbouncer_start. PGB_PID is the
-# subshell that runs it (tests/lib/servers.sh), so its child goes first.
-# XXX: pgbouncer_stop and servers_cleanup signal only that subshell and
-# leave PgBouncer running; the fix belongs in servers.sh (exec the server
-# in the background subshell), after which this is plain pgbouncer_stop.
-stop_bouncer() {
-	local child
-	for child in $(ps -o pid= --ppid "$PGB_PID"); do
-		kill "$child" 2>/dev/null
-	done
-	pgbouncer_stop
-}
-
 setup_postgres() {
 	pg_start || return 1
 	pg_sql "create role app_user login" &&
@@ -195,7 +182,7 @@ main() {
 	ok "with postgres down pgbouncer still accepts TCP (what its probes see)" \
 		port_in_use "$BOUNCER_PORT"
 
-	stop_bouncer
+	pgbouncer_stop
 	render HELM4 "$work/default.yaml" "$ROOT/charts/pgbouncer" pgbouncer &&
 		local_ini "$work/default.yaml" "$work/default.ini"
 	srv_give "$work/default.ini"
