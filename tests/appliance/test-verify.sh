@@ -131,6 +131,7 @@ broken url-password-configmap no-inline-secrets \
 # is a $(VAR) reference or absent, are no secrets.
 dir=$work/not-secrets
 mini_copy "$dir"
+# shellcheck disable=SC2016 # $(DB_PASSWORD) is for Kubernetes to expand
 printf '%s\n' 'extraEnv:' '  - {name: BYPASS_CACHE, value: "yes"}' \
 	'  - {name: COMPASS_HEADING, value: north}' \
 	'  - {name: OLDPWD, value: app}' \
