@@ -235,7 +235,8 @@ static bool secrets_referenced(struct secret_scan *scan,
 }
 
 /* "user:password@" at the start of a URL's authority, with a literal
- * password: not empty, not a $(VAR) or ${VAR} reference, not a %s format. */
+ * password: not empty, not a $(VAR) or ${VAR} reference, not a %s format
+ * (but %40..., a percent-encoded password, is literal). */
 static bool secrets_url_userinfo(const char *authority)
 {
 	size_t len = strcspn(authority, "/?# \t\r\n\"'<>");
@@ -247,7 +248,11 @@ static bool secrets_url_userinfo(const char *authority)
 	if (!at)
 		return false;
 	colon = memchr(authority, ':', (size_t)(at - authority));
-	return colon && colon + 1 < at && colon[1] != '$' && colon[1] != '%';
+	if (!colon || colon + 1 == at || colon[1] == '$')
+		return false;
+	return colon[1] != '%' ||
+	       (colon + 3 < at && isxdigit((unsigned char)colon[2]) &&
+	        isxdigit((unsigned char)colon[3]));
 }
 
 /* The first URL in text that carries a literal password, or NULL. */

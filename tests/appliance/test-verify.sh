@@ -109,6 +109,10 @@ broken url-password-env no-inline-secrets \
 	add_values workflow-worker 'extraEnv:
   - name: DATABASE_URL
     value: postgres://app_user:hunter5@pgbouncer:6432/server'
+broken url-encoded-password-env no-inline-secrets \
+	"env REDIS_URL: a URL with a password in an env value" \
+	add_values workflow-worker 'extraEnv:
+  - {name: REDIS_URL, value: "redis://:%40hunter8@alga-core-redis:6379/0"}'
 broken pass-env no-inline-secrets \
 	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DB_PASS: a secret as a plain env value" \
 	add_values workflow-worker 'extraEnv:
@@ -139,6 +143,7 @@ printf '%s\n' 'extraEnv:' '  - {name: BYPASS_CACHE, value: "yes"}' \
 	'  - name: DATABASE_URL' \
 	'    value: postgres://app_user:$(DB_PASSWORD)@pgbouncer:6432/server' \
 	'  - {name: HEALTH_URL, value: "http://user@pgbouncer:6432/x?a=b:c@d"}' \
+	'  - {name: URL_FORMAT, value: "postgres://%s:%s@%s/server"}' \
 	>>"$dir/flux/profiles/mini/values/workflow-worker.yaml"
 render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
 verify_dir "$dir/out"
