@@ -6,7 +6,13 @@
 # interleaved in the same run against one throwaway PostgreSQL 15.
 #
 # Usage: bench/bench-bootstrap.sh
-# Environment: RUNS (default 21). Target: no-op restart within 3x the floor.
+# Environment: RUNS (default 61, about 15 s; the medians of a noisy machine
+# settle with more runs), TARGET (default 3): the no-op restart should take
+# at most TARGET times the floor.
+#
+# A benchmark reports, it does not gate: the ratio line ends with `met` or
+# `MISSED`, and the exit status is 0 either way; it is 1 only when the
+# benchmark could not run.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib/common.sh
@@ -16,7 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/bootstrap/lib.sh
 . "$ROOT/tests/bootstrap/lib.sh"
 
-RUNS=${RUNS:-21}
+RUNS=${RUNS:-61}
+TARGET=${TARGET:-3}
 FLOOR=$ROOT/build/bench/floor
 
 die() {
@@ -66,6 +73,8 @@ shell_path() {
 
 main() {
 	local t boot=() floor=() shell=() mb mf ms
+	case $RUNS in '' | *[!0-9]* | 0*) die "RUNS must be a whole number above 0: $RUNS" ;; esac
+	[[ $TARGET =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "TARGET must be a number: $TARGET"
 	mkdir -p "$(dirname "$FLOOR")"
 	cc -O2 -I"$(pg_config --includedir)" -o "$FLOOR" "$ROOT/bench/floor.c" \
 		-lpq || die "cannot build the floor program"
@@ -85,11 +94,12 @@ main() {
 	mf=$(printf '%s\n' "${floor[@]}" | median)
 	ms=$(printf '%s\n' "${shell[@]}" | median)
 	printf 'bench-bootstrap: medians of %d runs (PostgreSQL 15, SCRAM over TCP)\n' "$RUNS"
-	awk -v b="$mb" -v f="$mf" -v s="$ms" 'BEGIN {
+	awk -v b="$mb" -v f="$mf" -v s="$ms" -v target="$TARGET" 'BEGIN {
 		printf "  %-36s %8.1f ms\n", "floor (connect + one query)", f / 1000
 		printf "  %-36s %8.1f ms\n", "alga-bootstrap run (no-op restart)", b / 1000
 		printf "  %-36s %8.1f ms\n", "shell path (psql + no-op migration)", s / 1000
-		printf "  no-op restart / floor:      %.2fx (target: within 3x)\n", b / f
+		printf "  no-op restart / floor:      %.2fx (target: within %sx): %s\n",
+			b / f, target, b / f <= target ? "met" : "MISSED"
 		printf "  shell path / no-op restart: %.2fx\n", s / b
 	}'
 

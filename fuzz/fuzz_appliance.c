@@ -71,7 +71,7 @@ static void fuzz_profile(const char *text, size_t len)
 					     sizeof(release), namespace,
 					     sizeof(namespace));
 			emit_and_free(values_compose(&profile,
-						     &profile.items[i],
+						     &profile.items[i], NULL,
 						     &sources, error,
 						     sizeof(error)));
 			values_sources_free(&sources);

@@ -17,12 +17,14 @@
 # nothing and only waits; with another branch it moves the appliance there.
 #
 # Options:
-#   --url URL          Git URL of this repository (https://, http:// or ssh://)
+#   --url URL          Git URL of this repository (https://, http:// or ssh://),
+#                      without credentials: they would be stored in plain
+#                      text in the GitRepository; use --secret
 #   --branch BRANCH    branch to deploy
 #   --profile NAME     profile under appliance/flux/profiles (talos-single-node)
 #   --secret NAME      Secret in flux-system with the Git credentials, for a
 #                      private repository (create it with `flux create secret git`)
-#   --timeout MINUTES  how long to wait for the releases (90)
+#   --timeout MINUTES  how long to wait for the releases, at least 1 (90)
 #   --no-wait          apply and return at once
 #   --dry-run          print the YAML that would be applied and stop; needs
 #                      no cluster
@@ -75,6 +77,47 @@ check_scalar() {
 	case $2 in
 	*\"* | *\\* | *"$newline"*) usage_error "$1 must not contain quotes, backslashes or newlines: $2" ;;
 	esac
+}
+
+# check_url_credentials: refuse a URL with a user or password in it (ssh's
+# plain user, as in ssh://git@host, is no credential). The URL is not
+# printed: it holds a secret.
+check_url_credentials() {
+	rest=${url#*://}
+	authority=${rest%%/*}
+	case $authority in
+	*@*) userinfo=${authority%@*} ;;
+	*) return 0 ;;
+	esac
+	case $url in
+	http://* | https://*) ;;
+	*) case $userinfo in *:*) ;; *) return 0 ;; esac ;;
+	esac
+	usage_error "--url must not hold credentials (${url%%://*}://...@${authority##*@}/...): Flux would keep them in plain text in the GitRepository; put them in a Secret in flux-system (flux create secret git) and give its name with --secret"
+}
+
+# check_secret_name: a Kubernetes object name (RFC 1123 subdomain).
+check_secret_name() {
+	[ -n "$secret" ] || return 0
+	case $secret in
+	*[!a-z0-9.-]* | [.-]* | *[.-] | *..* | *.-* | *-.*)
+		usage_error "--secret must be a Kubernetes name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit): $secret" ;;
+	esac
+	[ ${#secret} -le 253 ] || usage_error "--secret must be at most 253 characters"
+}
+
+# check_cluster: kubectl reaches the cluster and Flux's CRDs are there; a
+# failure says which, with kubectl's own message.
+check_cluster() {
+	if crd_error=$("$kubectl" get crd helmreleases.helm.toolkit.fluxcd.io -o name 2>&1 >/dev/null); then
+		return 0
+	fi
+	case $crd_error in
+	*"(NotFound)"*)
+		die "Flux is not installed in this cluster (no HelmRelease CRD): run appliance/scripts/install-flux.sh first" ;;
+	esac
+	context=$("$kubectl" config current-context 2>/dev/null) || context="none"
+	die "cannot reach the cluster or read its CRDs (kubectl context: $context): ${crd_error:-kubectl failed without a message}${newline}deploy: check KUBECONFIG, the context and your credentials (kubectl get crd must work)"
 }
 
 # manifests: the GitRepository and the Kustomization, as YAML.
@@ -243,13 +286,15 @@ main() {
 	done
 	[ -n "$url" ] || usage_error "--url is required"
 	[ -n "$branch" ] || usage_error "--branch is required"
+	check_url_credentials
 	case $url in
 	https://* | http://* | ssh://*) ;;
 	*) usage_error "--url must start with https://, http:// or ssh:// (Flux's forms): $url" ;;
 	esac
 	case $timeout_minutes in
-	'' | *[!0-9]*) usage_error "--timeout must be a whole number of minutes: $timeout_minutes" ;;
+	'' | *[!0-9]* | 0* | ???????*) usage_error "--timeout must be a whole number of minutes from 1 to 999999: $timeout_minutes" ;;
 	esac
+	check_secret_name
 	case $profile in
 	'' | */* | .*) usage_error "--profile must be a directory name: $profile" ;;
 	esac
@@ -265,8 +310,7 @@ main() {
 	fi
 	command -v "$kubectl" >/dev/null 2>&1 ||
 		die "$kubectl not found (set KUBECTL to the kubectl to use)"
-	"$kubectl" get crd helmreleases.helm.toolkit.fluxcd.io >/dev/null 2>&1 ||
-		die "Flux is not installed in this cluster: run appliance/scripts/install-flux.sh first"
+	check_cluster
 	say "applying GitRepository and Kustomization alga-appliance ($url, branch $branch, profile $profile)"
 	manifests | "$kubectl" apply -f - ||
 		die "kubectl apply failed (is the cluster reachable and are you allowed to write to flux-system?)"

@@ -105,8 +105,8 @@ main() {
 		exit 0
 	fi
 	need_cmd "$kubectl" "install kubectl, or set KUBECTL"
-	"$kubectl" version >/dev/null 2>&1 ||
-		die "cannot reach the cluster (check KUBECONFIG and that the Talos node is up)"
+	reach_error=$("$kubectl" version 2>&1 >/dev/null) ||
+		die "cannot reach the cluster (check KUBECONFIG, the context and that the Talos node is up): $reach_error"
 	if controllers_present; then
 		check_installed
 		exit 0

@@ -28,7 +28,7 @@
 #include "appliance/values.h"
 #include "lib/yaml_doc.h"
 
-#define RENDER_ERROR_MAX 1024
+#define RENDER_ERROR_MAX 2048
 
 enum render_outcome {
 	RENDER_DONE,
@@ -319,7 +319,8 @@ static enum render_outcome render_locate(const struct render_options *options,
 	return RENDER_FAILED;
 }
 
-static bool render_values_file(const struct objects *profile,
+static bool render_values_file(const struct render_options *options,
+                               const struct objects *profile,
                                struct render_release *rel, const char *path,
                                char *error, size_t error_size)
 {
@@ -330,8 +331,8 @@ static bool render_values_file(const struct objects *profile,
 	FILE *memory;
 	bool ok = false;
 
-	values = values_compose(profile, rel->object, &sources, error,
-	                        error_size);
+	values = values_compose(profile, rel->object, options->profile,
+	                        &sources, error, error_size);
 	if (!values)
 		goto out;
 	memory = open_memstream(&text, &len);
@@ -436,7 +437,7 @@ static enum render_outcome render_release(const struct render_options *options,
 	         options->out_dir, rel.release);
 	snprintf(out_file, sizeof(out_file), "%s/%s.yaml", options->out_dir,
 	         rel.release);
-	if (!render_values_file(profile, &rel, values_file, error,
+	if (!render_values_file(options, profile, &rel, values_file, error,
 	                        sizeof(error)))
 		goto fail;
 	if (!render_helm(options, &rel, values_file, out_file))

@@ -370,8 +370,8 @@ static bool rules_pod_security(struct rules_loader *loader,
 static bool rules_other_sections(struct rules_loader *loader,
                                  const struct yaml_node *root)
 {
-	static const char *const secrets[] = {"words", "except", "references",
-	                                      NULL};
+	static const char *const secrets[] = {"words", "parts", "except",
+	                                      "references", NULL};
 	static const char *const resources[] = {"requests", "limits", NULL};
 	static const char *const bootstrap[] = {"job", "allowedHooks",
 	                                        "allowedHookObjects", NULL};
@@ -380,6 +380,7 @@ static bool rules_other_sections(struct rules_loader *loader,
 
 	return rules_section(loader, root, "secrets", secrets, &section) &&
 	       rules_strings(loader, section, "words", &rules->secret_words) &&
+	       rules_strings(loader, section, "parts", &rules->secret_parts) &&
 	       rules_strings(loader, section, "except",
 	                     &rules->secret_except) &&
 	       rules_references(loader, section, "references",
@@ -481,6 +482,7 @@ void rules_free(struct rules *rules)
 	rules_free_patterns(&rules->persistent_data);
 	rules_free_patterns(&rules->allowed_hook_objects);
 	free(rules->secret_words.items);
+	free(rules->secret_parts.items);
 	free(rules->secret_except.items);
 	for (size_t i = 0; i < rules->secret_references.count; i++)
 		free(rules->secret_references.items[i].keys.items);

@@ -68,6 +68,7 @@ struct rules {
 	struct rules_strings
 	        direct_env; /* env names exempt from viaPgbouncer */
 	struct rules_strings secret_words;
+	struct rules_strings secret_parts; /* words matched as a whole part */
 	struct rules_strings secret_except;
 	struct rules_references secret_references;
 	struct rules_patterns persistent_data;

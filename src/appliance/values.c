@@ -6,6 +6,7 @@
  * set as one value with Helm's --set parser. The inline spec.values go on
  * top of all that. Helm then merges the result over the chart's defaults.
  */
+#include "appliance/text.h"
 #include "appliance/values.h"
 
 #include <ctype.h>
@@ -234,15 +235,155 @@ static bool values_read_ref(const struct yaml_node *entry,
 	return true;
 }
 
+/* The entry of the kustomization's generator list (configMapGenerator or
+ * secretGenerator) that makes the object called name, or NULL. */
+static const struct yaml_node *values_generator(const struct yaml_node *root,
+                                                const char *list_key,
+                                                const char *name)
+{
+	const struct yaml_node *list = yaml_doc_get(root, list_key);
+
+	for (size_t i = 0;
+	     list && list->kind == YAML_DOC_SEQUENCE && i < list->count; i++) {
+		const char *entry_name =
+		        yaml_doc_get_str(list->items[i], "name");
+
+		if (entry_name && strcmp(entry_name, name) == 0)
+			return list->items[i];
+	}
+	return NULL;
+}
+
+/* The file of a generator entry that becomes key ("key=path", or a path
+ * whose last part is key), or NULL. */
+static const char *values_generator_file(const struct yaml_node *generator,
+                                         const char *key)
+{
+	const struct yaml_node *files = yaml_doc_get(generator, "files");
+	size_t key_len = strlen(key);
+
+	for (size_t i = 0;
+	     files && files->kind == YAML_DOC_SEQUENCE && i < files->count;
+	     i++) {
+		const char *file = files->items[i]->kind == YAML_DOC_SCALAR
+		                           ? files->items[i]->scalar
+		                           : "";
+		const char *equals = strchr(file, '=');
+		const char *slash = strrchr(file, '/');
+
+		if (equals && (size_t)(equals - file) == key_len &&
+		    strncmp(file, key, key_len) == 0)
+			return equals + 1;
+		if (!equals && strcmp(slash ? slash + 1 : file, key) == 0)
+			return file;
+	}
+	return NULL;
+}
+
+/*
+ * Where the profile's own kustomization.yaml makes the values object of
+ * ref: "; made from DIR/FILE by configMapGenerator NAME (DIR/...:LINE)", or
+ * the generator without a file for the key, or nothing (out empty) when the
+ * profile has no kustomization.yaml or no generator of that name; a
+ * generator in a base it includes is not looked for.
+ */
+static void values_origin(const char *profile_dir, const struct values_ref *ref,
+                          char *out, size_t size)
+{
+	const char *list_key = strcmp(ref->kind, "Secret") == 0
+	                               ? "secretGenerator"
+	                               : "configMapGenerator";
+	const struct yaml_node *generator = NULL;
+	struct yaml_node **docs = NULL;
+	size_t count = 0;
+	char path[1024], why[YAML_DOC_ERROR_MAX];
+	const char *file;
+
+	*out = '\0';
+	if (!profile_dir)
+		return;
+	text_format(path, sizeof(path), "%s/kustomization.yaml", profile_dir);
+	if (!yaml_doc_parse_file(path, &docs, &count, why, sizeof(why)))
+		return;
+	if (count)
+		generator = values_generator(docs[0], list_key, ref->name);
+	if (!generator)
+		goto out;
+	file = values_generator_file(generator, ref->key);
+	if (file)
+		text_format(out, size, "; made from %s/%s by %s %s (%s:%u)",
+		            profile_dir, file, list_key, ref->name, path,
+		            generator->line);
+	else
+		text_format(out, size,
+		            "; %s %s (%s:%u) gives it no file with key %s",
+		            list_key, ref->name, path, generator->line,
+		            ref->key);
+out:
+	yaml_doc_free_all(docs, count);
+}
+
+/* ", it has KEY, KEY" (the keys of a ConfigMap's or Secret's data). */
+static void values_keys(const struct object *source, char *out, size_t size)
+{
+	static const char *const fields[] = {"data", "stringData", "binaryData",
+	                                     NULL};
+	size_t used = 0;
+
+	*out = '\0';
+	for (size_t f = 0; fields[f]; f++) {
+		const struct yaml_node *data =
+		        yaml_doc_get(source->node, fields[f]);
+
+		for (size_t k = 0; data && k < data->count && used < size;
+		     k++) {
+			int n = snprintf(out + used, size - used, "%s%s",
+			                 used ? ", " : " (it has ",
+			                 data->keys[k]);
+
+			used += n > 0 ? (size_t)n : 0;
+		}
+	}
+	if (used && used + 1 < size)
+		snprintf(out + used, size - used, ")");
+	else if (!used)
+		snprintf(out, size, " (it has no keys)");
+}
+
+/* The error for a valuesFrom entry whose object or key is not there. */
+static void values_missing(const struct object *release,
+                           const struct yaml_node *entry,
+                           const struct values_ref *ref,
+                           const struct object *source, const char *origin,
+                           char *error, size_t error_size)
+{
+	char keys[256];
+
+	if (!source) {
+		snprintf(
+		        error, error_size,
+		        "%s:%u: HelmRelease %s: valuesFrom %s %s not found in the profile (namespace %s)%s",
+		        entry->file, ref->line, release->name, ref->kind,
+		        ref->name, release->namespace, origin);
+		return;
+	}
+	values_keys(source, keys, sizeof(keys));
+	snprintf(error, error_size,
+	         "%s:%u: HelmRelease %s: valuesFrom %s %s has no key %s%s%s",
+	         entry->file, ref->line, release->name, ref->kind, ref->name,
+	         ref->key, keys, origin);
+}
+
 /* Merges or sets one valuesFrom entry into *values. */
 static bool
-values_apply_ref(const struct objects *profile, const struct object *release,
-                 const struct yaml_node *entry, struct yaml_node **values,
-                 struct values_sources *sources, char *error, size_t error_size)
+values_apply_ref(const struct objects *profile, const char *profile_dir,
+                 const struct object *release, const struct yaml_node *entry,
+                 struct yaml_node **values, struct values_sources *sources,
+                 char *error, size_t error_size)
 {
 	struct values_ref ref;
 	const struct object *source;
-	char *data = NULL, name[512], why[YAML_DOC_ERROR_MAX];
+	char *data = NULL, name[512], why[YAML_DOC_ERROR_MAX], origin[1024];
 	struct yaml_node *overlay;
 	size_t len = 0;
 	bool ok = false;
@@ -255,12 +396,9 @@ values_apply_ref(const struct objects *profile, const struct object *release,
 	if (!data) {
 		if (ref.optional)
 			return true;
-		snprintf(
-		        error, error_size,
-		        "%s:%u: HelmRelease %s: valuesFrom %s %s%s%s not found in the profile",
-		        entry->file, ref.line, release->name, ref.kind,
-		        ref.name, source ? " has no key " : "",
-		        source ? ref.key : "");
+		values_origin(profile_dir, &ref, origin, sizeof(origin));
+		values_missing(release, entry, &ref, source, origin, error,
+		               error_size);
 		return false;
 	}
 	snprintf(name, sizeof(name), "%s %s key %s", ref.kind, ref.name,
@@ -277,9 +415,10 @@ values_apply_ref(const struct objects *profile, const struct object *release,
 	}
 	overlay = values_parse(name, data, len, sources, why, sizeof(why));
 	if (!overlay) {
+		values_origin(profile_dir, &ref, origin, sizeof(origin));
 		snprintf(error, error_size,
-		         "HelmRelease %s: valuesFrom (%s:%u): %s",
-		         release->name, entry->file, ref.line, why);
+		         "HelmRelease %s: valuesFrom (%s:%u): %s%s",
+		         release->name, entry->file, ref.line, why, origin);
 		goto out;
 	}
 	*values = yaml_doc_merge(*values, overlay);
@@ -313,6 +452,7 @@ static bool values_merge_inline(const struct object *release,
 
 struct yaml_node *values_compose(const struct objects *profile,
                                  const struct object *release,
+                                 const char *profile_dir,
                                  struct values_sources *sources, char *error,
                                  size_t error_size)
 {
@@ -332,8 +472,9 @@ struct yaml_node *values_compose(const struct objects *profile,
 		goto fail;
 	}
 	for (size_t i = 0; refs && i < refs->count; i++) {
-		if (!values_apply_ref(profile, release, refs->items[i], &values,
-		                      sources, error, error_size))
+		if (!values_apply_ref(profile, profile_dir, release,
+		                      refs->items[i], &values, sources, error,
+		                      error_size))
 			goto fail;
 	}
 	if (!values_merge_inline(release, &values, error, error_size))

@@ -24,11 +24,14 @@ struct values_sources {
  * release's namespace; valuesKey defaults to values.yaml; targetPath sets
  * the one value at that path; optional ones may be missing), then the
  * inline spec.values on top. Returns a mapping, or NULL with error naming
- * the HelmRelease and the reference. Free the tree with yaml_doc_free, then
- * the sources with values_sources_free.
+ * the HelmRelease and the reference, and, when profile_dir (may be NULL)
+ * has a kustomization.yaml whose generator makes the object, that
+ * generator and the file behind the key. Free the tree with yaml_doc_free,
+ * then the sources with values_sources_free.
  */
 struct yaml_node *values_compose(const struct objects *profile,
                                  const struct object *release,
+                                 const char *profile_dir,
                                  struct values_sources *sources, char *error,
                                  size_t error_size);
 void values_sources_free(struct values_sources *sources);

@@ -14,10 +14,13 @@
 #include "appliance/verify.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "appliance/render.h"
 #include "appliance/text.h"
@@ -485,6 +488,35 @@ static bool verify_default_rules(const char *dir, char *path, size_t size)
 	return ok;
 }
 
+/* True when dir is a directory render wrote; else says what to do. */
+static bool verify_dir_rendered(const char *dir)
+{
+	char profile_file[PATH_MAX];
+	const char *reason = NULL;
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		reason =
+		        errno == ENOENT ? "no such directory" : strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		reason = "not a directory";
+	if (reason) {
+		fprintf(stderr,
+		        "alga-appliance: verify: %s: %s; render the profile into it first: alga-appliance render PROFILE_DIR --out %s\n",
+		        dir, reason, dir);
+		return false;
+	}
+	text_format(profile_file, sizeof(profile_file), "%s/%s", dir,
+	            RENDER_PROFILE_FILE);
+	if (access(profile_file, R_OK) != 0) {
+		fprintf(stderr,
+		        "alga-appliance: verify: %s was not rendered (no readable %s); run alga-appliance render PROFILE_DIR --out %s first\n",
+		        dir, RENDER_PROFILE_FILE, dir);
+		return false;
+	}
+	return true;
+}
+
 static void verify_unrendered(struct verify_context *ctx)
 {
 	for (size_t i = 0; i < ctx->release_count; i++) {
@@ -517,11 +549,13 @@ int verify_run(const char *dir, const char *rules_path)
 	struct rules rules;
 	int status = 2;
 
+	if (!verify_dir_rendered(dir))
+		return 2;
 	if (!rules_path) {
 		if (!verify_default_rules(dir, default_rules,
 		                          sizeof(default_rules))) {
 			fprintf(stderr,
-			        "alga-appliance: verify: %s/%s is missing or was not written by render; give --rules\n",
+			        "alga-appliance: verify: %s/%s was not written by render (its first line does not name the profile); render again, or give --rules\n",
 			        dir, RENDER_PROFILE_FILE);
 			return 2;
 		}

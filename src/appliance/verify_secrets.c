@@ -1,12 +1,14 @@
 /*
  * verify_secrets: no secret in an env value:, a ConfigMap or a command line.
  *
- * Two ways to find one. By name: an env variable, ConfigMap key, a
+ * Three ways to find one. By name: an env variable, ConfigMap key, a
  * "key: value" or "key=value" line inside a ConfigMap, or a --flag=value
  * argument whose name holds one of the secret words, with a literal value
- * (not a file path, not a $(VAR) or template reference). By value: the
- * text of any rendered Secret key whose name holds a secret word, found
- * anywhere else. Messages never print the secret itself.
+ * (not a file path, not a $(VAR) or template reference). By form: a URL
+ * with a literal password (scheme://user:password@host) in an env value,
+ * a ConfigMap or a command line, whatever its name. By value: the text of
+ * any rendered Secret key whose name holds a secret word, found anywhere
+ * else. Messages never print the secret itself.
  *
  * The rules may name keys whose values are references to a Secret's keys
  * (secrets.references): those pass the name check, unless the value is the
@@ -27,6 +29,8 @@
 
 static const char *const default_words[] = {
         "PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
+/* Matched only as a whole part: as an ending, PASS would match BYPASS. */
+static const char *const default_parts[] = {"PASS", "PWD", NULL};
 static const char *const default_except[] = {
         "FILE", "FILES",      "PATH", "DIR",    "NAME", "REF", "PREFIX",
         "ID",   "ENCRYPTION", "TYPE", "METHOD", "MODE", NULL};
@@ -99,7 +103,9 @@ static bool secrets_name(const struct rules *rules, const char *name)
 		if (!len)
 			break;
 		if (secrets_in(name, len, &rules->secret_words, default_words,
-		               true))
+		               true) ||
+		    secrets_in(name, len, &rules->secret_parts, default_parts,
+		               false))
 			secret = true;
 		last_except = secrets_in(name, len, &rules->secret_except,
 		                         default_except, false);
@@ -228,21 +234,34 @@ static bool secrets_referenced(struct secret_scan *scan,
 	return true;
 }
 
-/* "user:password@" in a URL, with a literal password. */
-static bool secrets_url_password(const char *text)
+/* "user:password@" at the start of a URL's authority, with a literal
+ * password: not empty, not a $(VAR) or ${VAR} reference, not a %s format
+ * (but %40..., a percent-encoded password, is literal). */
+static bool secrets_url_userinfo(const char *authority)
 {
-	const char *scheme = strstr(text, "://");
-	const char *at, *colon, *slash;
+	size_t len = strcspn(authority, "/?# \t\r\n\"'<>");
+	const char *at = NULL, *colon;
 
-	if (!scheme)
+	for (size_t i = 0; i < len; i++)
+		if (authority[i] == '@')
+			at = authority + i;
+	if (!at)
 		return false;
-	scheme += 3;
-	at = strchr(scheme, '@');
-	colon = strchr(scheme, ':');
-	slash = strchr(scheme, '/');
-	if (!at || !colon || colon > at || (slash && slash < at))
+	colon = memchr(authority, ':', (size_t)(at - authority));
+	if (!colon || colon + 1 == at || colon[1] == '$')
 		return false;
-	return colon[1] != '$' && colon + 1 < at;
+	return colon[1] != '%' ||
+	       (colon + 3 < at && isxdigit((unsigned char)colon[2]) &&
+	        isxdigit((unsigned char)colon[3]));
+}
+
+/* The first URL in text that carries a literal password, or NULL. */
+static const char *secrets_url_password(const char *text)
+{
+	for (const char *p = strstr(text, "://"); p; p = strstr(p + 3, "://"))
+		if (secrets_url_userinfo(p + 3))
+			return p;
+	return NULL;
 }
 
 /* One command-line word: --password=x, PGPASSWORD=x, a URL password. */
@@ -309,6 +328,10 @@ static void secrets_container(struct verify_context *ctx,
 			verify_violation(
 			        ctx, RULE, workload, container, field,
 			        "a secret as a plain env value; use valueFrom.secretKeyRef or a mounted Secret file");
+		if (secrets_url_password(value))
+			verify_violation(
+			        ctx, RULE, workload, container, field,
+			        "a URL with a password in an env value; take the password from a secretKeyRef variable, as $(VAR) in the URL, or keep the whole URL in a Secret");
 		secrets_leaks(scan, workload, container, value, field);
 	}
 	secrets_words(scan, workload, container, "command");
@@ -392,6 +415,27 @@ static void secrets_lines(struct secret_scan *scan, const struct object *map,
 	}
 }
 
+static void secrets_configmap_url(struct secret_scan *scan,
+                                  const struct object *map, const char *key,
+                                  const char *value)
+{
+	const char *url = secrets_url_password(value);
+	unsigned line = 1;
+	char field[300];
+
+	if (!url)
+		return;
+	for (const char *p = value; p < url; p++)
+		line += *p == '\n';
+	if (strchr(value, '\n'))
+		snprintf(field, sizeof(field), "data.%s line %u", key, line);
+	else
+		snprintf(field, sizeof(field), "data.%s", key);
+	verify_violation(scan->ctx, RULE, map, NULL, field,
+	                 "a URL with a password in a ConfigMap; put it in a "
+	                 "Secret");
+}
+
 static void secrets_configmap(struct secret_scan *scan,
                               const struct object *map)
 {
@@ -414,6 +458,7 @@ static void secrets_configmap(struct secret_scan *scan,
 		} else {
 			secrets_lines(scan, map, data->keys[i], value);
 		}
+		secrets_configmap_url(scan, map, data->keys[i], value);
 		secrets_leaks(scan, map, NULL, value, field);
 	}
 }

@@ -81,6 +81,15 @@ broken password-env no-inline-secrets \
 	"alga-core/Deployment/alga-core-server/server: env SMTP_PASSWORD" \
 	sed -i 's/^server:$/&\n  extraEnv:\n    - {name: SMTP_PASSWORD, value: correct-horse-battery}/' \
 	"$profile/values/alga-core.yaml"
+broken url-password-env no-inline-secrets \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DATABASE_URL: a URL with a password" \
+	values workflow-worker 'extraEnv:
+  DATABASE_URL: "postgres://app_user:hunter5@pgbouncer:6432/server"'
+broken pass-env no-inline-secrets \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DB_PASS" \
+	values workflow-worker 'extraEnv:
+  DB_PASS: hunter3
+  SMTP_PWD: hunter4'
 broken two-replicas one-replica \
 	"workflow-worker/Deployment/workflow-worker: spec.replicas" \
 	values workflow-worker 'replicaCount: 2'

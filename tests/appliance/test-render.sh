@@ -121,9 +121,20 @@ malformed missing-configmap \
 	"HelmRelease alga-core: valuesFrom ConfigMap alga-core-values not found in the profile" \
 	sed -i 's/name: alga-core-values$/name: other-values/' kustomization.yaml
 malformed missing-key \
-	"valuesFrom ConfigMap alga-core-values has no key values.yaml" \
+	"valuesFrom ConfigMap alga-core-values has no key values.yaml (it has other.yaml); configMapGenerator alga-core-values (" \
 	sed -i 's|values.yaml=values/alga-core.yaml|other.yaml=values/alga-core.yaml|' \
 	kustomization.yaml
+malformed wrong-values-key \
+	"HelmRelease workflow-worker: valuesFrom ConfigMap workflow-worker-values has no key value.yaml (it has values.yaml); configMapGenerator workflow-worker-values (" \
+	sed -i 's|      name: workflow-worker-values|&\n      valuesKey: value.yaml|' \
+	../../base/releases.yaml
+lacks "the missing key is said once, in one sentence" "$RENDER_OUT" \
+	"not found in the profile"
+contains "and names the generator's kustomization.yaml line" "$RENDER_OUT" \
+	"mini/kustomization.yaml:10) gives it no file with key value.yaml"
+malformed broken-values-file \
+	"; made from $work/bad-broken-values-file/flux/profiles/mini/values/alga-core.yaml by configMapGenerator alga-core-values" \
+	sh -c 'printf "image: [unclosed\nother: 1\n" >values/alga-core.yaml'
 malformed chart-not-there "no chart at" \
 	sed -i 's|chart: ./charts/mini-core|chart: ./charts/nothing|' ../../base/releases.yaml
 malformed broken-kustomization "kustomize" \
@@ -166,5 +177,13 @@ verify_dir "$copy" --rules "$work/rules-budget.yaml"
 contains "a bad quantity in the rules is refused" "$VERIFY_OUT" \
 	'budget cpu "lots" is not a CPU quantity'
 verify_dir "$work/nothing-here"
+is "verify of a directory that is not there exits 2" "$VERIFY_STATUS" 2
+contains "and says it does not exist" "$VERIFY_OUT" \
+	"$work/nothing-here: no such directory; render the profile into it first"
+lacks "and does not blame --rules" "$VERIFY_OUT" "give --rules"
+mkdir "$work/empty-dir"
+verify_dir "$work/empty-dir" --rules "$work/rules-typo.yaml"
 is "verify of a directory render did not write exits 2" "$VERIFY_STATUS" 2
+contains "and says to render first" "$VERIFY_OUT" \
+	"$work/empty-dir was not rendered (no readable _profile.yaml); run alga-appliance render"
 done_testing

@@ -104,6 +104,51 @@ server:
   extraEnv:
     - name: GREETING
       value: hello s3cret-value-123'
+broken url-password-env no-inline-secrets \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DATABASE_URL: a URL with a password in an env value" \
+	add_values workflow-worker 'extraEnv:
+  - name: DATABASE_URL
+    value: postgres://app_user:hunter5@pgbouncer:6432/server'
+broken url-encoded-password-env no-inline-secrets \
+	"env REDIS_URL: a URL with a password in an env value" \
+	add_values workflow-worker 'extraEnv:
+  - {name: REDIS_URL, value: "redis://:%40hunter8@alga-core-redis:6379/0"}'
+broken pass-env no-inline-secrets \
+	"workflow-worker/Deployment/workflow-worker/workflow-worker: env DB_PASS: a secret as a plain env value" \
+	add_values workflow-worker 'extraEnv:
+  - {name: DB_PASS, value: hunter3}'
+broken pwd-env no-inline-secrets \
+	"alga-core/Deployment/alga-core-server/server: env SMTP_PWD: a secret as a plain env value" \
+	add_values alga-core 'server:
+  extraEnv:
+    - {name: SMTP_PWD, value: hunter4}'
+broken camel-pass-env no-inline-secrets "env smtpPass" \
+	add_values alga-core 'server:
+  extraEnv:
+    - {name: smtpPass, value: hunter4}'
+broken url-password-configmap no-inline-secrets \
+	"alga-core/ConfigMap/alga-core-bootstrap-plan: data.plan.yaml line 3: a URL with a password in a ConfigMap" \
+	sed -i 's|passwordFile: .*|&\n    mirror: https://deploy:tok3n@git.example/alga.git|' \
+		../../../charts/mini-core/templates/bootstrap.yaml
+
+# Names that only contain PASS or PWD inside a part, and URLs whose password
+# is a $(VAR) reference or absent, are no secrets.
+dir=$work/not-secrets
+mini_copy "$dir"
+# shellcheck disable=SC2016 # $(DB_PASSWORD) is for Kubernetes to expand
+printf '%s\n' 'extraEnv:' '  - {name: BYPASS_CACHE, value: "yes"}' \
+	'  - {name: COMPASS_HEADING, value: north}' \
+	'  - {name: OLDPWD, value: app}' \
+	'  - {name: PASSENGER_MODE, value: fast}' \
+	'  - name: DATABASE_URL' \
+	'    value: postgres://app_user:$(DB_PASSWORD)@pgbouncer:6432/server' \
+	'  - {name: HEALTH_URL, value: "http://user@pgbouncer:6432/x?a=b:c@d"}' \
+	'  - {name: URL_FORMAT, value: "postgres://%s:%s@%s/server"}' \
+	>>"$dir/flux/profiles/mini/values/workflow-worker.yaml"
+render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
+verify_dir "$dir/out"
+is "BYPASS, OLDPWD, a \$(VAR) URL password pass" "$VERIFY_STATUS" 0
+[ "$VERIFY_STATUS" -eq 0 ] || printf '%s\n' "$VERIFY_OUT" | sed 's/^/#   /'
 
 # shellcheck disable=SC2317 # called through broken
 add_rules() {

@@ -56,8 +56,20 @@ releases() {
 }
 
 case $args in
-*" version "*) exit 0 ;;
-*" get crd "*) echo "            - RetryOnFailure" ;;
+*" version "*)
+	[ ! -f "$STUB/version-error" ] && exit 0
+	cat "$STUB/version-error" >&2
+	exit 1
+	;;
+*" get crd "*)
+	# crd-error: what kubectl says when it fails (unreachable, NotFound).
+	if [ -f "$STUB/crd-error" ]; then
+		cat "$STUB/crd-error" >&2
+		exit 1
+	fi
+	echo "            - RetryOnFailure"
+	;;
+*" config current-context "*) echo admin@appliance ;;
 *" get deployment "*) [ ! -f "$STUB/no-flux" ]; exit ;;
 *" apply -f - "*) cat >"$STUB/applied.yaml"; exit 0 ;;
 *" get gitrepository."* | *" get kustomization."*)
@@ -119,7 +131,17 @@ YAML
 *) exit 9 ;;
 esac
 STUB
-chmod +x "$work/bin/kubectl" "$work/bin/flux"
+# date: a clock that moves 30 s on at each look, so that a wait of the
+# least timeout (1 minute) ends at once.
+mkdir -p "$work/fastclock"
+cat >"$work/fastclock/date" <<'STUB'
+#!/usr/bin/env bash
+[ "${1:-}" = +%s ] || exec /bin/date "$@"
+now=$(($(cat "$STUB/clock" 2>/dev/null || /bin/date +%s) + 30))
+echo "$now" >"$STUB/clock"
+echo "$now"
+STUB
+chmod +x "$work/bin/kubectl" "$work/bin/flux" "$work/fastclock/date"
 
 REAL_KUBECTL=$KUBECTL
 export REAL_KUBECTL
@@ -176,6 +198,23 @@ is "deploy.sh refuses a profile that is a path" \
 	"$(exit_status "$scripts/deploy.sh" --url "$url" --branch main --profile ../base --dry-run)" "2"
 is "deploy.sh refuses a timeout that is not whole minutes" \
 	"$(exit_status "$scripts/deploy.sh" --url "$url" --branch main --timeout 1h)" "2"
+is "deploy.sh refuses a timeout of 0" \
+	"$(exit_status "$scripts/deploy.sh" --url "$url" --branch main --timeout 0 --dry-run)" "2"
+out=$("$scripts/deploy.sh" --url https://deploy:hunter7@git.example.invalid/alga.git \
+	--branch main --dry-run 2>&1)
+is "deploy.sh refuses a URL with a password in it" "$?" "2"
+contains "and points to --secret" "$out" "give its name with --secret"
+lacks "without printing the password" "$out" "hunter7"
+is "deploy.sh refuses a URL with a token as its user" \
+	"$(exit_status "$scripts/deploy.sh" --url https://ghp_token@git.example.invalid/a.git --branch main --dry-run)" "2"
+is "deploy.sh takes ssh's plain user (ssh://git@host)" \
+	"$(exit_status "$scripts/deploy.sh" --url ssh://git@git.example.invalid/a.git --branch main --dry-run)" "0"
+for bad in Alga-Git alga_git -alga alga. 'alga..git' "$(printf 'a%.0s' $(seq 254))"; do
+	is "deploy.sh refuses --secret ${bad:0:20} (not a Kubernetes name)" \
+		"$(exit_status "$scripts/deploy.sh" --url "$url" --branch main --secret "$bad" --dry-run)" "2"
+done
+is "deploy.sh takes --secret alga-git.v2" \
+	"$(exit_status "$scripts/deploy.sh" --url "$url" --branch main --secret alga-git.v2 --dry-run)" "0"
 is "deploy.sh refuses a quote in the branch (it would break the YAML)" \
 	"$(exit_status "$scripts/deploy.sh" --url "$url" --branch 'ma"in' --dry-run)" "2"
 is "status.sh without kubectl is an operational failure (exit 1)" \
@@ -238,6 +277,12 @@ contains "with flux install, after the prerequisites check" \
 install --components=source-controller,kustomize-controller,helm-controller,notification-controller
 check"
 
+fresh_stub
+echo "error: You must be logged in to the server (Unauthorized)" >"$STUB/version-error"
+out=$("$scripts/install-flux.sh" 2>&1)
+is "install-flux.sh fails (exit 1) when kubectl cannot reach the cluster" "$?" "1"
+contains "with kubectl's message" "$out" "cannot reach the cluster (check KUBECONFIG, the context and that the Talos node is up): error: You must be logged in to the server (Unauthorized)"
+
 # --- deploy.sh: apply, then wait showing progress ------------------------------------
 export ALGA_POLL_SECONDS=0
 fresh_stub
@@ -271,7 +316,7 @@ fresh_stub
 	printf 'alga-core\tTrue\tUpgradeSucceeded\tHelm upgrade succeeded\t3\t2\n'
 	all_releases True UpgradeSucceeded "Helm upgrade succeeded" | grep -v '^alga-core'
 } >"$STUB/hr-1"
-out=$("$scripts/deploy.sh" --url "$url" --branch other --timeout 0 2>&1)
+out=$(PATH=$work/fastclock:$PATH "$scripts/deploy.sh" --url "$url" --branch other --timeout 1 2>&1)
 contains "a release whose spec changed is pending until reconciled, whatever its old Ready" \
 	"$out" "not Ready: alga-core"
 
@@ -287,7 +332,7 @@ fresh_stub
 	hr_line alga-core False InstallFailed "context deadline exceeded"
 	hr_line pgbouncer True InstallSucceeded "Helm install succeeded"
 } >"$STUB/hr-1"
-out=$("$scripts/deploy.sh" --url "$url" --branch main --timeout 0 2>&1)
+out=$(PATH=$work/fastclock:$PATH "$scripts/deploy.sh" --url "$url" --branch main --timeout 1 2>&1)
 is "deploy.sh fails (exit 1) when the time is up" "$?" "1"
 contains "naming what is not Ready" "$out" "not Ready: alga-core temporal workflow-worker email-service temporal-worker"
 
@@ -296,6 +341,27 @@ echo "" >"$STUB/hr-1"
 out=$("$scripts/deploy.sh" --url "$url" --branch main --no-wait 2>&1)
 is "deploy.sh --no-wait applies and returns" "$?" "0"
 lacks "without looking at the releases" "$(cat "$STUB/calls")" "get helmreleases"
+
+fresh_stub
+echo "The connection to the server 10.0.0.5:6443 was refused - did you specify the right host or port?" \
+	>"$STUB/crd-error"
+out=$("$scripts/deploy.sh" --url "$url" --branch main --no-wait 2>&1)
+is "deploy.sh fails (exit 1) when kubectl cannot reach the cluster" "$?" "1"
+contains "saying so, with kubectl's message and context" "$out" \
+	"cannot reach the cluster or read its CRDs (kubectl context: admin@appliance): The connection to the server 10.0.0.5:6443 was refused"
+lacks "not blaming Flux" "$out" "Flux is not installed"
+lacks "and applies nothing" "$(cat "$STUB/calls")" "apply"
+fresh_stub
+echo "error: You must be logged in to the server (Unauthorized)" >"$STUB/crd-error"
+out=$("$scripts/deploy.sh" --url "$url" --branch main --no-wait 2>&1)
+contains "expired credentials show kubectl's message" "$out" "(Unauthorized)"
+fresh_stub
+echo 'Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "helmreleases.helm.toolkit.fluxcd.io" not found' \
+	>"$STUB/crd-error"
+out=$("$scripts/deploy.sh" --url "$url" --branch main --no-wait 2>&1)
+is "deploy.sh fails (exit 1) without Flux's CRDs" "$?" "1"
+contains "saying Flux is not installed" "$out" \
+	"Flux is not installed in this cluster (no HelmRelease CRD): run appliance/scripts/install-flux.sh first"
 
 # --- status.sh ----------------------------------------------------------------------
 fresh_stub

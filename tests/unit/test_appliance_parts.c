@@ -132,6 +132,9 @@ static void test_rules_errors(void)
 	        {"a: 1\n---\nb: 2\n", "one YAML document"},
 	        {"secrets:\n  references: {match: a}\n",
 	         ":2: references must be a list"},
+	        {"secrets:\n  parts: {PASS: 1}\n",
+	         ":2: parts must be a list of texts"},
+	        {"secrets:\n  part: [PASS]\n", ":2: unknown key \"part\""},
 	        {"secrets:\n  references:\n    - {match: a, keys: [k], why: w, "
 	         "key: x}\n",
 	         ":3: unknown key \"key\" in a secrets reference"},

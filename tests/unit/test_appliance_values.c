@@ -164,7 +164,7 @@ static bool compose_into(const struct merge_case *c, const char *path)
 		goto out;
 	}
 	values = values_compose(&profile, &profile.items[profile.count - 1],
-	                        &sources, error, sizeof(error));
+	                        NULL, &sources, error, sizeof(error));
 	if (!values) {
 		printf("# %s\n", error);
 		goto out;
