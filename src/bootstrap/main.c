@@ -213,6 +213,31 @@ static void plan_files_from_env(struct options *opt)
 		opt->plans[opt->plan_count++] = f;
 }
 
+static void verbatim_command(const struct plan_command *cmd)
+{
+	log_verbatim(cmd->workdir);
+	if (cmd->argv.count > 0 && strchr(cmd->argv.items[0], '/') != NULL)
+		log_verbatim(cmd->argv.items[0]);
+	for (size_t i = 0; i < cmd->env_files.count; i++)
+		log_verbatim(cmd->env_files.items[i].value);
+	for (size_t i = 0; i < cmd->env_secrets.count; i++)
+		log_verbatim(cmd->env_secrets.items[i].value);
+}
+
+/* The paths we print ourselves are never cut up by redaction. */
+static void verbatim_paths(const struct options *opt, const struct plan *plan)
+{
+	for (size_t i = 0; i < opt->plan_count; i++)
+		log_verbatim(opt->plans[i]);
+	log_verbatim(plan->password_file);
+	log_verbatim(plan->secrets_dir);
+	log_verbatim(plan->migrate_directory);
+	for (size_t i = 0; i < plan->role_count; i++)
+		log_verbatim(plan->roles[i].password_file);
+	verbatim_command(&plan->migrate);
+	verbatim_command(&plan->seed);
+}
+
 static int load_plan(struct options *opt, struct plan *plan, bool required)
 {
 	char error[PLAN_ERROR_MAX];
@@ -235,6 +260,7 @@ static int load_plan(struct options *opt, struct plan *plan, bool required)
 		fprintf(stderr, "alga-bootstrap: plan error: %s\n", error);
 		return BOOT_USAGE;
 	}
+	verbatim_paths(opt, plan);
 	return -1;
 }
 

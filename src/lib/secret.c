@@ -67,6 +67,13 @@ bool secret_read(const char *path, struct secret *out, char *error,
 		snprintf(error, error_size, "password file %s is empty", path);
 		goto fail;
 	}
+	if (len < SECRET_MIN) {
+		snprintf(
+		        error, error_size,
+		        "password in %s is shorter than %d bytes: set a longer password (the appliance generates 24 characters)",
+		        path, SECRET_MIN);
+		goto fail;
+	}
 	buf[len] = '\0';
 	close(fd);
 	out->text = buf;

@@ -60,6 +60,31 @@ ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/empty-password bs_run run "${BS_PLANS[@]}"
 is "an empty password file exits 2" "$BS_CODE" 2
 contains "and names the file" "$BS_OUT" "password file $BS_DIR/empty-password is empty"
 
+# A short password would be found inside ordinary text (the path of its own
+# file here): refused before anything is printed around it.
+mkdir -p "$BS_DIR/wrong"
+printf 'wrong\n' >"$BS_DIR/wrong/wrongpw"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrong/wrongpw bs_run run "${BS_PLANS[@]}"
+is "a password shorter than 8 bytes exits 2" "$BS_CODE" 2
+contains "and says to set a longer one, naming the file whole" "$BS_OUT" \
+	"password in $BS_DIR/wrong/wrongpw is shorter than 8 bytes: set a longer password"
+lacks "the path is not cut up by redaction" "$BS_OUT" "[redacted]"
+cp "$BS_SECRETS/app-password" "$BS_DIR/app-password.saved"
+printf 'a\n' >"$BS_SECRETS/app-password"
+bs_run run "${BS_PLANS[@]}"
+contains "and is refused by name" "$BS_OUT" \
+	"password in $BS_SECRETS/app-password is shorter than 8 bytes"
+lacks "and no line is mangled" "$BS_OUT" "[redacted]"
+cp "$BS_DIR/app-password.saved" "$BS_SECRETS/app-password"
+
+mkdir -p "$BS_DIR/wrongpw12"
+random_password >"$BS_DIR/wrongpw12/pw"
+printf 'wrongpw12' >"$BS_DIR/wrongpw12/wrongpw12"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrongpw12/wrongpw12 bs_run run "${BS_PLANS[@]}"
+is "a wrong password that is part of its own path exits 4" "$BS_CODE" 4
+contains "the hint prints the path whole" "$BS_OUT" \
+	"the password comes from $BS_DIR/wrongpw12/wrongpw12;"
+
 random_password >"$BS_DIR/wrong-password"
 started=$SECONDS
 ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrong-password bs_run run "${BS_PLANS[@]}"

@@ -40,16 +40,19 @@ struct secret_case {
 };
 
 static const struct secret_case secret_cases[] = {
-        {"plain", "abc", 3, "abc", NULL},
-        {"trailing newline stripped", "abc\n", 4, "abc", NULL},
-        {"trailing CRLF stripped", "abc\r\n\n", 6, "abc", NULL},
-        {"spaces kept", " a b \n", 6, " a b ", NULL},
-        {"inner newline kept", "a\nb\n", 4, "a\nb", NULL},
+        {"plain", "abcdefgh", 8, "abcdefgh", NULL},
+        {"trailing newline stripped", "abcdefgh\n", 9, "abcdefgh", NULL},
+        {"trailing CRLF stripped", "abcdefgh\r\n\n", 11, "abcdefgh", NULL},
+        {"spaces kept", " a b c d \n", 10, " a b c d ", NULL},
+        {"inner newline kept", "abcd\nefgh\n", 10, "abcd\nefgh", NULL},
         {"special characters kept", "'\"\\ @:/#%?\xc3\xa9\n", 13,
          "'\"\\ @:/#%?\xc3\xa9", NULL},
         {"empty refused", "", 0, NULL, "is empty"},
         {"only newlines refused", "\n\r\n", 3, NULL, "is empty"},
-        {"NUL refused", "ab\0cd", 5, NULL, "contains a NUL byte"},
+        {"NUL refused", "abcd\0efgh", 9, NULL, "contains a NUL byte"},
+        {"7 bytes refused", "wrong12\n", 8, NULL,
+         "shorter than 8 bytes: set a longer password"},
+        {"1 byte refused", "a", 1, NULL, "shorter than 8 bytes"},
 };
 
 static void test_secrets(void)
@@ -169,6 +172,20 @@ static void test_redaction(void)
 	log_redact_clear();
 	log_redacted("s3cr'et", out, sizeof(out));
 	TAP_IS_STR(out, "s3cr'et", "cleared secrets are forgotten");
+	log_redact("wrongpw1");
+	log_verbatim("/tmp/wrongpw1/pw");
+	log_redacted("the password comes from /tmp/wrongpw1/pw: wrongpw1", out,
+	             sizeof(out));
+	TAP_IS_STR(out, "the password comes from /tmp/wrongpw1/pw: [redacted]",
+	           "redaction never cuts a verbatim path");
+	log_redact("x/wrongp");
+	log_redacted("at /tmp/wrongpw1/pw", out, sizeof(out));
+	TAP_IS_STR(
+	        out, "at /tmp/wrongpw1/pw",
+	        "a secret that overlaps a verbatim path is left alone there");
+	log_redact_clear();
+	log_redacted("/tmp/wrongpw1/pw", out, sizeof(out));
+	TAP_IS_STR(out, "/tmp/wrongpw1/pw", "verbatim texts are forgotten too");
 }
 
 static void test_scram(void)
