@@ -3,6 +3,9 @@
  * its output (stdout and stderr together) line by line into the log, and
  * stop the whole group on a timeout or when we are interrupted: SIGTERM
  * (or the signal we received) first, SIGKILL after a grace period.
+ * When we are killed outright (SIGKILL), the group dies too: the child by
+ * PR_SET_PDEATHSIG, the rest of its group by a small guard process that
+ * waits on a pipe from us. No orphan goes on migrating next to the next run.
  */
 #ifndef ALGA_PROC_H
 #define ALGA_PROC_H
