@@ -6,6 +6,7 @@
  */
 #include "bootstrap/boot.h"
 #include "bootstrap/lock.h"
+#include "bootstrap/preflight.h"
 #include "bootstrap/provision.h"
 #include "bootstrap/state.h"
 #include "bootstrap/steps.h"
@@ -277,7 +278,7 @@ static int read_admin_password(struct boot *boot)
 	}
 	if (!secret_read(boot->plan->password_file, &boot->admin_password,
 	                 error, sizeof(error))) {
-		log_error("%s", error);
+		log_error("%s: %s", preflight_admin_key(boot->plan), error);
 		return BOOT_USAGE;
 	}
 	log_redact(boot->admin_password.text);
@@ -470,7 +471,9 @@ static int cmd_run(struct options *opt, struct plan *plan)
 	boot.migration = "none";
 	boot.seed = "none";
 	snprintf(boot.port, sizeof(boot.port), "%ld", plan->port);
-	if ((code = read_admin_password(&boot)) < 0) {
+	if ((code = read_admin_password(&boot)) < 0 && !preflight_check(plan))
+		code = BOOT_USAGE;
+	if (code < 0) {
 		code = run_wait(&boot, opt->deadline_ms >= 0
 		                               ? opt->deadline_ms
 		                               : plan->connect_deadline_ms);

@@ -185,6 +185,7 @@ static bool steps_command(struct boot *boot, const struct plan_command *cmd,
 	bool ok = false;
 
 	result->outcome = PROC_NOT_STARTED;
+	result->error = 0;
 	if (argv == NULL || !steps_env_build(boot, cmd, &env))
 		goto out;
 	for (size_t i = 0; i < cmd->argv.count; i++) {

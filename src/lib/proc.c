@@ -236,12 +236,16 @@ bool proc_run(const struct proc_spec *spec, struct proc_result *result)
 
 	result->outcome = PROC_NOT_STARTED;
 	result->status = 0;
+	result->error = 0;
 	result->elapsed_ms = 0;
-	if (pipe(pipefd) != 0)
+	if (pipe(pipefd) != 0) {
+		result->error = errno;
 		return false;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		result->error = errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return false;
@@ -283,8 +287,9 @@ void proc_describe(const struct proc_result *result, const char *what,
 		         result->status);
 		break;
 	case PROC_NOT_STARTED:
-		snprintf(buf, size, "%s could not be started: %s", what,
-		         strerror(errno));
+		snprintf(buf, size, "%s could not be started%s%s", what,
+		         result->error != 0 ? ": " : "",
+		         result->error != 0 ? strerror(result->error) : "");
 		break;
 	}
 }

@@ -32,6 +32,7 @@ enum proc_outcome {
 struct proc_result {
 	enum proc_outcome outcome;
 	int status; /* exit status, or the signal that ended it */
+	int error;  /* PROC_NOT_STARTED: the errno of pipe or fork, or 0 */
 	long long elapsed_ms;
 };
 

@@ -53,8 +53,9 @@ mkdir -p "$BS_DIR/other-secrets"
 ALGA_BOOTSTRAP_SECRETS_DIR=$BS_DIR/other-secrets bs_run run "${BS_PLANS[@]}"
 is "ALGA_BOOTSTRAP_SECRETS_DIR moves the secrets (none there: exit 2)" \
 	"$BS_CODE" 2
-contains "and the error names the file in that directory" "$BS_OUT" \
-	"cannot read password file $BS_DIR/other-secrets/postgres-password"
+contains "and the error names the plan key and the file in that directory" \
+	"$BS_OUT" \
+	"connection.password_secret: cannot read password file $BS_DIR/other-secrets/postgres-password"
 : >"$BS_DIR/empty-password"
 ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/empty-password bs_run run "${BS_PLANS[@]}"
 is "an empty password file exits 2" "$BS_CODE" 2
@@ -72,8 +73,9 @@ lacks "the path is not cut up by redaction" "$BS_OUT" "[redacted]"
 cp "$BS_SECRETS/app-password" "$BS_DIR/app-password.saved"
 printf 'a\n' >"$BS_SECRETS/app-password"
 bs_run run "${BS_PLANS[@]}"
-contains "and is refused by name" "$BS_OUT" \
-	"password in $BS_SECRETS/app-password is shorter than 8 bytes"
+is "a one-byte role password exits 2, before connecting" "$BS_CODE" 2
+contains "and is refused by plan key and file" "$BS_OUT" \
+	"roles[0].password_secret: password in $BS_SECRETS/app-password is shorter than 8 bytes"
 lacks "and no line is mangled" "$BS_OUT" "[redacted]"
 cp "$BS_DIR/app-password.saved" "$BS_SECRETS/app-password"
 
@@ -84,6 +86,34 @@ ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrongpw12/wrongpw12 bs_run run "${BS_PLANS[
 is "a wrong password that is part of its own path exits 4" "$BS_CODE" 4
 contains "the hint prints the path whole" "$BS_OUT" \
 	"the password comes from $BS_DIR/wrongpw12/wrongpw12;"
+
+# What a step needs is checked on every run, before connecting: not only
+# when the migrations change at the next upgrade.
+# preflight NAME YAML EXPECTED: a plan overlay that must exit 2 with EXPECTED.
+preflight() {
+	printf '%s\n' "$2" >"$BS_DIR/$1.yaml"
+	ALGA_BOOTSTRAP_PORT=$(free_port) bs_run run "${BS_PLANS[@]}" \
+		--plan "$BS_DIR/$1.yaml" --deadline 30
+	is "$1: exit 2 at once" "$BS_CODE" 2
+	contains "$1: the message names the plan key" "$BS_OUT" "$3"
+	lacks "$1: nothing is waited for" "$BS_OUT" "waiting for postgres"
+}
+preflight unknown-placeholder $'seed:\n  command: [x, "${nope}"]' \
+	"$BS_DIR/unknown-placeholder.yaml:2: seed.command[1]: unknown placeholder \${nope}"
+preflight unterminated $'migrate:\n  env: {X: "${host"}' \
+	"$BS_DIR/unterminated.yaml:2: migrate.env.X: unterminated placeholder"
+preflight env-name $'migrate:\n  env: {"A=B": x}' \
+	"$BS_DIR/env-name.yaml:2: migrate.env.A=B: not an environment variable name"
+preflight missing-key $'seed:\n  env_secrets: {X: no-such-key}' \
+	"seed.env_secrets.X: cannot read password file $BS_SECRETS/no-such-key"
+preflight missing-workdir $'migrate:\n  workdir: /nonexistent/alga' \
+	"migrate.workdir: cannot use directory /nonexistent/alga"
+preflight missing-program $'seed:\n  command: [alga-no-such-program]' \
+	"seed.command[0]: alga-no-such-program not found in PATH"
+mkdir -p "$BS_DIR/bin"
+: >"$BS_DIR/bin/not-executable.sh"
+preflight not-executable $'migrate:\n  command: [bin/not-executable.sh]' \
+	"migrate.command[0]: $BS_DIR/bin/not-executable.sh is not an executable file"
 
 random_password >"$BS_DIR/wrong-password"
 started=$SECONDS

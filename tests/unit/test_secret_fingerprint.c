@@ -5,11 +5,13 @@
 #include "bootstrap/fingerprint.h"
 #include "bootstrap/scram.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "lib/secret.h"
 #include "lib/sha256.h"
 
 #include "tap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,20 @@ static void test_redaction(void)
 	TAP_IS_STR(out, "/tmp/wrongpw1/pw", "verbatim texts are forgotten too");
 }
 
+static void test_describe(void)
+{
+	struct proc_result r = {.outcome = PROC_NOT_STARTED, .error = 0};
+	char buf[128];
+
+	proc_describe(&r, "the seed command", buf, sizeof(buf));
+	TAP_IS_STR(buf, "the seed command could not be started",
+	           "describe: not started, no cause known: no \"Success\"");
+	r.error = EAGAIN;
+	proc_describe(&r, "the seed command", buf, sizeof(buf));
+	TAP_OK(strstr(buf, "could not be started: ") != NULL,
+	       "describe: not started with the cause");
+}
+
 static void test_scram(void)
 {
 	/* Made with Python's hashlib for "pencil", 4096 iterations. */
@@ -215,6 +231,7 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	test_secrets();
+	test_describe();
 	test_sha256();
 	test_fingerprint();
 	test_redaction();
