@@ -185,6 +185,11 @@ static int parse_args(struct options *opt, int argc, char **argv)
 		if ((code = parse_option(opt, c, optarg)) >= 0)
 			return code;
 	}
+	if (opt->reseed_partial && opt->mark_seeded)
+		return usage_error(
+		        "--reseed-partial and --mark-seeded exclude "
+		        "each other: seed again, or record as seeded",
+		        "");
 	if (optind != argc - 1)
 		return usage_error(
 		        optind == argc

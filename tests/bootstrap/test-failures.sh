@@ -17,6 +17,10 @@ bs_run --version
 contains "--version prints the version" "$BS_OUT" "alga-bootstrap "
 bs_run frobnicate
 is "an unknown command exits 2" "$BS_CODE" 2
+bs_run run --reseed-partial --mark-seeded
+is "--reseed-partial with --mark-seeded exits 2" "$BS_CODE" 2
+contains "and says they exclude each other" "$BS_OUT" \
+	"--reseed-partial and --mark-seeded exclude each other"
 bs_run run
 is "run without a plan exits 2" "$BS_CODE" 2
 contains "and says how to give one" "$BS_OUT" "ALGA_BOOTSTRAP_PLAN"
