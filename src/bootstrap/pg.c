@@ -174,9 +174,14 @@ PGconn *pg_connect_once(const struct pg_target *target, long long timeout_ms,
 	} else {
 		pg_parse_error(PQerrorMessage(conn), error);
 		*outcome = pg_classify(error->sqlstate);
-		/* PgBouncer reports a failed login as a protocol error. */
+		/*
+		 * PgBouncer reports a failed login, and a database it has no
+		 * entry for, as protocol errors (08P01): final, not transient.
+		 */
 		if (strstr(error->message, "authentication failed") != NULL)
 			*outcome = PG_REJECTED;
+		else if (strstr(error->message, "no such database") != NULL)
+			*outcome = PG_NO_DATABASE;
 	}
 	PQfinish(conn);
 	return NULL;
