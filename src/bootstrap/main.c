@@ -283,6 +283,8 @@ static int read_admin_password(struct boot *boot)
 	}
 	if (!secret_read(boot->plan->password_file, &boot->admin_password,
 	                 error, sizeof(error))) {
+		if (interrupt_pending() != 0)
+			return BOOT_INTERRUPTED;
 		log_error("%s: %s", preflight_admin_key(boot->plan), error);
 		return BOOT_USAGE;
 	}
@@ -429,7 +431,8 @@ static int run_provision(struct boot *boot)
 	log_phase("provision");
 	if (!provision_run(boot) || !state_prepare(boot) ||
 	    !state_begin_run(boot))
-		return BOOT_PROVISION;
+		return interrupt_pending() != 0 ? BOOT_INTERRUPTED
+		                                : BOOT_PROVISION;
 	log_info("roles, databases, extensions, schemas and grants in place");
 	return BOOT_OK;
 }

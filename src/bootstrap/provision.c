@@ -4,6 +4,7 @@
 #include "bootstrap/provision.h"
 
 #include "bootstrap/scram.h"
+#include "lib/interrupt.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 
@@ -76,7 +77,8 @@ static bool provision_verifier(PGconn *conn, const struct plan_role *role,
 		return true;
 	if (!secret_read(role->password_file, &password, error,
 	                 sizeof(error))) {
-		log_error("role %s: %s", role->name, error);
+		if (interrupt_pending() == 0)
+			log_error("role %s: %s", role->name, error);
 		return false;
 	}
 	log_redact(password.text);

@@ -3,6 +3,8 @@
  */
 #include "lib/secret.h"
 
+#include "lib/interrupt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +19,8 @@ static bool secret_slurp(int fd, char *buf, size_t *len)
 
 	while (got < SECRET_MAX + 1) {
 		ssize_t n = read(fd, buf + got, SECRET_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
+		/* A FIFO may block for ever: give way to SIGTERM. */
+		if (n < 0 && errno == EINTR && interrupt_pending() == 0)
 			continue;
 		if (n < 0)
 			return false;

@@ -8,6 +8,8 @@
  * text (paths, words) and redacting it there would both mangle the line and
  * hint at the password. The buffer is wiped on free.
  * Error messages name the file, never any part of its content or its size.
+ * A read or open interrupted by SIGTERM or SIGINT (interrupt_pending) fails;
+ * the caller looks at interrupt_pending before calling it an error.
  */
 #ifndef ALGA_SECRET_H
 #define ALGA_SECRET_H

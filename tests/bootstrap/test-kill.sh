@@ -132,6 +132,31 @@ is "a migration over its timeout: exit 6" "$BS_CODE" 6
 contains "the timeout is named" "$BS_OUT" \
 	"error: the migration command timed out after 1 s and was stopped"
 
+# A password file may be a FIFO that nobody writes: SIGTERM still ends the
+# run with 130, for the admin password (before connecting) and a role's
+# (during provisioning).
+mkfifo "$BS_DIR/admin-fifo"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/admin-fifo \
+	"$BS_BIN" run "${plans[@]}" >"$BS_DIR/f.log" 2>&1 &
+run=$!
+sleep 1
+kill -TERM "$run"
+wait "$run"
+is "SIGTERM while reading a FIFO admin password: exit 130" "$?" 130
+lacks "and no system call error" "$(cat "$BS_DIR/f.log")" "Interrupted system call"
+mv "$BS_SECRETS/hocuspocus-password" "$BS_DIR/hocuspocus-password.saved"
+mkfifo "$BS_SECRETS/hocuspocus-password"
+"$BS_BIN" run "${plans[@]}" >"$BS_DIR/g.log" 2>&1 &
+run=$!
+ok "the run reaches provisioning" wait_line "$BS_DIR/g.log" "bootstrap lock acquired"
+sleep 1
+kill -TERM "$run"
+wait "$run"
+is "SIGTERM while reading a FIFO role password: exit 130" "$?" 130
+lacks "and no system call error" "$(cat "$BS_DIR/g.log")" "Interrupted system call"
+rm -f "$BS_SECRETS/hocuspocus-password"
+mv "$BS_DIR/hocuspocus-password.saved" "$BS_SECRETS/hocuspocus-password"
+
 echo "select 1;" >"$BS_DIR/migrations/004_slower.sql"
 bs_run run "${plans[@]}"
 is "the run after SIGTERM exits 0" "$BS_CODE" 0
