@@ -238,6 +238,8 @@ bool proc_run(const struct proc_spec *spec, struct proc_result *result)
 	result->status = 0;
 	result->error = 0;
 	result->elapsed_ms = 0;
+	result->timeout_ms = spec->timeout_ms;
+	result->grace_ms = spec->grace_ms;
 	if (pipe(pipefd) != 0) {
 		result->error = errno;
 		return false;
@@ -279,8 +281,11 @@ void proc_describe(const struct proc_result *result, const char *what,
 		         result->status);
 		break;
 	case PROC_TIMED_OUT:
-		snprintf(buf, size, "%s timed out after %lld s and was stopped",
-		         what, result->elapsed_ms / 1000);
+		snprintf(buf, size,
+		         "%s timed out after %lld s and was stopped (SIGTERM, "
+		         "then SIGKILL after a grace of %lld s; %lld s in all)",
+		         what, result->timeout_ms / 1000,
+		         result->grace_ms / 1000, result->elapsed_ms / 1000);
 		break;
 	case PROC_INTERRUPTED:
 		snprintf(buf, size, "%s was stopped by signal %d", what,

@@ -33,12 +33,17 @@ struct proc_result {
 	enum proc_outcome outcome;
 	int status; /* exit status, or the signal that ended it */
 	int error;  /* PROC_NOT_STARTED: the errno of pipe or fork, or 0 */
-	long long elapsed_ms;
+	long long elapsed_ms; /* the stop grace included */
+	long long timeout_ms; /* from the spec, for the message */
+	long long grace_ms;
 };
 
 /* True when the child exited with status 0. */
 bool proc_run(const struct proc_spec *spec, struct proc_result *result);
-/* "exited with status 1", "killed by signal 9", "timed out after 30 s" ... */
+/*
+ * "exited with status 1", "killed by signal 9", "timed out after 30 s and
+ * was stopped (grace 10 s; 34 s in all)" ...
+ */
 void proc_describe(const struct proc_result *result, const char *what,
                    char *buf, size_t size);
 

@@ -202,6 +202,15 @@ static void test_describe(void)
 	proc_describe(&r, "the seed command", buf, sizeof(buf));
 	TAP_OK(strstr(buf, "could not be started: ") != NULL,
 	       "describe: not started with the cause");
+	r = (struct proc_result){.outcome = PROC_TIMED_OUT,
+	                         .elapsed_ms = 12400,
+	                         .timeout_ms = 2000,
+	                         .grace_ms = 10000};
+	proc_describe(&r, "the migration command", buf, sizeof(buf));
+	TAP_IS_STR(buf,
+	           "the migration command timed out after 2 s and was stopped "
+	           "(SIGTERM, then SIGKILL after a grace of 10 s; 12 s in all)",
+	           "describe: the configured timeout, the grace apart");
 }
 
 static void test_scram(void)
