@@ -209,6 +209,8 @@ PGconn *pg_connect_wait(const struct pg_target *target, long long deadline,
 		PGconn *conn;
 
 		if (left <= 0) {
+			snprintf(error->message, sizeof(error->message),
+			         "the deadline left no time for an attempt");
 			*outcome = PG_DEADLINE;
 			return NULL;
 		}

@@ -137,6 +137,10 @@ is "postgres never started: exit 3 at the deadline" "$BS_CODE" 3
 contains "the retries say why" "$BS_OUT" "not ready: "
 contains "the failure names the deadline" "$BS_OUT" \
 	"postgres at 127.0.0.1:$nobody not reachable within 2 s"
+ALGA_BOOTSTRAP_PORT=$nobody bs_run run "${BS_PLANS[@]}" --deadline 0
+is "--deadline 0: exit 3" "$BS_CODE" 3
+contains "with a reason" "$BS_OUT" \
+	"not reachable within 0 s: the deadline left no time for an attempt"
 ALGA_BOOTSTRAP_HOST=no-such-host.invalid bs_run run "${BS_PLANS[@]}" --deadline 1
 is "an unresolvable host is retried until the deadline" "$BS_CODE" 3
 
