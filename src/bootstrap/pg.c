@@ -94,6 +94,16 @@ enum pg_outcome pg_classify(const char *sqlstate)
 	return PG_FAILED;
 }
 
+const char *pg_error_text(const struct pg_error *error, char *buf, size_t size)
+{
+	if (error->sqlstate[0] != '\0')
+		snprintf(buf, size, "%s (SQLSTATE %s)", error->message,
+		         error->sqlstate);
+	else
+		snprintf(buf, size, "%s", error->message);
+	return buf;
+}
+
 /* ---- connecting ---- */
 
 /* Drives PQconnectPoll until done, the timeout or a signal. */

@@ -20,6 +20,7 @@
 static bool provision_ddl(PGconn *conn, const char *sql, const char *what)
 {
 	struct pg_error error = {"", ""};
+	char text[PG_MESSAGE_MAX + 32];
 
 	if (pg_command(conn, sql, &error))
 		return true;
@@ -28,8 +29,8 @@ static bool provision_ddl(PGconn *conn, const char *sql, const char *what)
 		         error.sqlstate);
 		return true;
 	}
-	log_error("%s failed: %s (SQLSTATE %s)", what, error.message,
-	          error.sqlstate);
+	log_error("%s failed: %s", what,
+	          pg_error_text(&error, text, sizeof(text)));
 	return false;
 }
 

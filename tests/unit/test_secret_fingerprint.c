@@ -3,6 +3,7 @@
  * fingerprint and the redaction of secrets from log text.
  */
 #include "bootstrap/fingerprint.h"
+#include "bootstrap/pg.h"
 #include "bootstrap/scram.h"
 #include "lib/log.h"
 #include "lib/proc.h"
@@ -213,6 +214,20 @@ static void test_describe(void)
 	           "describe: the configured timeout, the grace apart");
 }
 
+static void test_pg_error_text(void)
+{
+	struct pg_error known = {"42501", "permission denied"};
+	struct pg_error unknown = {"", "server closed the connection"};
+	char buf[PG_MESSAGE_MAX + 32];
+
+	TAP_IS_STR(pg_error_text(&known, buf, sizeof(buf)),
+	           "permission denied (SQLSTATE 42501)",
+	           "pg error: the SQLSTATE when known");
+	TAP_IS_STR(pg_error_text(&unknown, buf, sizeof(buf)),
+	           "server closed the connection",
+	           "pg error: no empty (SQLSTATE ) when unknown");
+}
+
 static void test_scram(void)
 {
 	/* Made with Python's hashlib for "pencil", 4096 iterations. */
@@ -241,6 +256,7 @@ int main(void)
 		return 1;
 	test_secrets();
 	test_describe();
+	test_pg_error_text();
 	test_sha256();
 	test_fingerprint();
 	test_redaction();
