@@ -501,6 +501,35 @@ static int cmd_run(struct options *opt, struct plan *plan)
 
 /* ---- wait ---- */
 
+/*
+ * When the last run stopped at a partial seed, says so in reason: no later
+ * run completes until an operator decides, so waiting alone will not help.
+ */
+static void wait_partial(PGconn *conn, const struct plan *plan, char *reason,
+                         size_t size)
+{
+	char sql[512], value[32];
+	char *schema = pg_ident(conn, plan->state_schema);
+	struct pg_error error = {"", ""};
+	bool found = false;
+
+	if (schema == NULL)
+		return;
+	snprintf(
+	        sql, sizeof(sql),
+	        "select id from %s.runs where id = (select max(id) from %s.runs)"
+	        " and seed = 'partial' and outcome <> 'done'",
+	        schema, schema);
+	PQfreemem(schema);
+	if (pg_value(conn, sql, 0, NULL, value, sizeof(value), &found,
+	             &error) &&
+	    found)
+		snprintf(
+		        reason, size,
+		        "the last run (%s) ended with a partial seed; an operator must check the data and run the bootstrap with --mark-seeded or --reseed-partial",
+		        value);
+}
+
 /* One look at the state; returns true when a completed run is there. */
 static bool wait_look(PGconn *conn, const struct plan *plan,
                       const char *revision, char *reason, size_t size)
@@ -528,15 +557,18 @@ static bool wait_look(PGconn *conn, const struct plan *plan,
 		                 : error.message);
 		return false;
 	}
-	if (found)
+	if (found) {
 		snprintf(reason, size, "run %s", value);
-	else if (revision[0] != '\0')
+		return true;
+	}
+	if (revision[0] != '\0')
 		snprintf(reason, size,
 		         "no completed bootstrap for revision %s yet",
 		         revision);
 	else
 		snprintf(reason, size, "no completed bootstrap yet");
-	return found;
+	wait_partial(conn, plan, reason, size);
+	return false;
 }
 
 static int cmd_wait(struct options *opt, struct plan *plan)

@@ -104,6 +104,14 @@ lacks "run C does not seed again" "$BS_OUT" "running seeds"
 is "run C marks the abandoned runs" \
 	"$(pg_sql -d server "select count(*) from alga_bootstrap.runs where outcome = 'abandoned'")" 2
 
+ALGA_BOOTSTRAP_USER=app_user ALGA_BOOTSTRAP_DATABASE=server \
+	ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_SECRETS/app-password \
+	ALGA_BOOTSTRAP_HOST=127.0.0.1 ALGA_BOOTSTRAP_PORT=$PG_PORT \
+	bs_run wait --deadline 1
+is "wait after the partial seed exits 10 at its deadline" "$BS_CODE" 10
+contains "and says the last run ended with a partial seed" "$BS_OUT" \
+	"ended with a partial seed; an operator must check the data"
+
 bs_run run "${plans[@]}" --mark-seeded
 is "--mark-seeded exits 0" "$BS_CODE" 0
 contains "and skips the seeds" "$BS_OUT" "seeds already present, skipping"
