@@ -6,6 +6,7 @@
  */
 #include "bootstrap/boot.h"
 #include "bootstrap/lock.h"
+#include "bootstrap/preflight.h"
 #include "bootstrap/provision.h"
 #include "bootstrap/state.h"
 #include "bootstrap/steps.h"
@@ -184,6 +185,11 @@ static int parse_args(struct options *opt, int argc, char **argv)
 		if ((code = parse_option(opt, c, optarg)) >= 0)
 			return code;
 	}
+	if (opt->reseed_partial && opt->mark_seeded)
+		return usage_error(
+		        "--reseed-partial and --mark-seeded exclude "
+		        "each other: seed again, or record as seeded",
+		        "");
 	if (optind != argc - 1)
 		return usage_error(
 		        optind == argc
@@ -213,6 +219,31 @@ static void plan_files_from_env(struct options *opt)
 		opt->plans[opt->plan_count++] = f;
 }
 
+static void verbatim_command(const struct plan_command *cmd)
+{
+	log_verbatim(cmd->workdir);
+	if (cmd->argv.count > 0 && strchr(cmd->argv.items[0], '/') != NULL)
+		log_verbatim(cmd->argv.items[0]);
+	for (size_t i = 0; i < cmd->env_files.count; i++)
+		log_verbatim(cmd->env_files.items[i].value);
+	for (size_t i = 0; i < cmd->env_secrets.count; i++)
+		log_verbatim(cmd->env_secrets.items[i].value);
+}
+
+/* The paths we print ourselves are never cut up by redaction. */
+static void verbatim_paths(const struct options *opt, const struct plan *plan)
+{
+	for (size_t i = 0; i < opt->plan_count; i++)
+		log_verbatim(opt->plans[i]);
+	log_verbatim(plan->password_file);
+	log_verbatim(plan->secrets_dir);
+	log_verbatim(plan->migrate_directory);
+	for (size_t i = 0; i < plan->role_count; i++)
+		log_verbatim(plan->roles[i].password_file);
+	verbatim_command(&plan->migrate);
+	verbatim_command(&plan->seed);
+}
+
 static int load_plan(struct options *opt, struct plan *plan, bool required)
 {
 	char error[PLAN_ERROR_MAX];
@@ -235,6 +266,7 @@ static int load_plan(struct options *opt, struct plan *plan, bool required)
 		fprintf(stderr, "alga-bootstrap: plan error: %s\n", error);
 		return BOOT_USAGE;
 	}
+	verbatim_paths(opt, plan);
 	return -1;
 }
 
@@ -251,7 +283,9 @@ static int read_admin_password(struct boot *boot)
 	}
 	if (!secret_read(boot->plan->password_file, &boot->admin_password,
 	                 error, sizeof(error))) {
-		log_error("%s", error);
+		if (interrupt_pending() != 0)
+			return BOOT_INTERRUPTED;
+		log_error("%s: %s", preflight_admin_key(boot->plan), error);
 		return BOOT_USAGE;
 	}
 	log_redact(boot->admin_password.text);
@@ -397,7 +431,8 @@ static int run_provision(struct boot *boot)
 	log_phase("provision");
 	if (!provision_run(boot) || !state_prepare(boot) ||
 	    !state_begin_run(boot))
-		return BOOT_PROVISION;
+		return interrupt_pending() != 0 ? BOOT_INTERRUPTED
+		                                : BOOT_PROVISION;
 	log_info("roles, databases, extensions, schemas and grants in place");
 	return BOOT_OK;
 }
@@ -444,7 +479,9 @@ static int cmd_run(struct options *opt, struct plan *plan)
 	boot.migration = "none";
 	boot.seed = "none";
 	snprintf(boot.port, sizeof(boot.port), "%ld", plan->port);
-	if ((code = read_admin_password(&boot)) < 0) {
+	if ((code = read_admin_password(&boot)) < 0 && !preflight_check(plan))
+		code = BOOT_USAGE;
+	if (code < 0) {
 		code = run_wait(&boot, opt->deadline_ms >= 0
 		                               ? opt->deadline_ms
 		                               : plan->connect_deadline_ms);
@@ -463,6 +500,35 @@ static int cmd_run(struct options *opt, struct plan *plan)
 }
 
 /* ---- wait ---- */
+
+/*
+ * When the last run stopped at a partial seed, says so in reason: no later
+ * run completes until an operator decides, so waiting alone will not help.
+ */
+static void wait_partial(PGconn *conn, const struct plan *plan, char *reason,
+                         size_t size)
+{
+	char sql[512], value[32];
+	char *schema = pg_ident(conn, plan->state_schema);
+	struct pg_error error = {"", ""};
+	bool found = false;
+
+	if (schema == NULL)
+		return;
+	snprintf(
+	        sql, sizeof(sql),
+	        "select id from %s.runs where id = (select max(id) from %s.runs)"
+	        " and seed = 'partial' and outcome <> 'done'",
+	        schema, schema);
+	PQfreemem(schema);
+	if (pg_value(conn, sql, 0, NULL, value, sizeof(value), &found,
+	             &error) &&
+	    found)
+		snprintf(
+		        reason, size,
+		        "the last run (%s) ended with a partial seed; an operator must check the data and run the bootstrap with --mark-seeded or --reseed-partial",
+		        value);
+}
 
 /* One look at the state; returns true when a completed run is there. */
 static bool wait_look(PGconn *conn, const struct plan *plan,
@@ -491,15 +557,18 @@ static bool wait_look(PGconn *conn, const struct plan *plan,
 		                 : error.message);
 		return false;
 	}
-	if (found)
+	if (found) {
 		snprintf(reason, size, "run %s", value);
-	else if (revision[0] != '\0')
+		return true;
+	}
+	if (revision[0] != '\0')
 		snprintf(reason, size,
 		         "no completed bootstrap for revision %s yet",
 		         revision);
 	else
 		snprintf(reason, size, "no completed bootstrap yet");
-	return found;
+	wait_partial(conn, plan, reason, size);
+	return false;
 }
 
 static int cmd_wait(struct options *opt, struct plan *plan)

@@ -94,6 +94,16 @@ enum pg_outcome pg_classify(const char *sqlstate)
 	return PG_FAILED;
 }
 
+const char *pg_error_text(const struct pg_error *error, char *buf, size_t size)
+{
+	if (error->sqlstate[0] != '\0')
+		snprintf(buf, size, "%s (SQLSTATE %s)", error->message,
+		         error->sqlstate);
+	else
+		snprintf(buf, size, "%s", error->message);
+	return buf;
+}
+
 /* ---- connecting ---- */
 
 /* Drives PQconnectPoll until done, the timeout or a signal. */
@@ -174,9 +184,14 @@ PGconn *pg_connect_once(const struct pg_target *target, long long timeout_ms,
 	} else {
 		pg_parse_error(PQerrorMessage(conn), error);
 		*outcome = pg_classify(error->sqlstate);
-		/* PgBouncer reports a failed login as a protocol error. */
+		/*
+		 * PgBouncer reports a failed login, and a database it has no
+		 * entry for, as protocol errors (08P01): final, not transient.
+		 */
 		if (strstr(error->message, "authentication failed") != NULL)
 			*outcome = PG_REJECTED;
+		else if (strstr(error->message, "no such database") != NULL)
+			*outcome = PG_NO_DATABASE;
 	}
 	PQfinish(conn);
 	return NULL;
@@ -204,6 +219,8 @@ PGconn *pg_connect_wait(const struct pg_target *target, long long deadline,
 		PGconn *conn;
 
 		if (left <= 0) {
+			snprintf(error->message, sizeof(error->message),
+			         "the deadline left no time for an attempt");
 			*outcome = PG_DEADLINE;
 			return NULL;
 		}

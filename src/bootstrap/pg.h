@@ -60,6 +60,8 @@ PGconn *pg_connect_wait(const struct pg_target *target, long long deadline,
 void pg_parse_error(const char *text, struct pg_error *error);
 /* The class of an attempt from its SQLSTATE ("" for client-side errors). */
 enum pg_outcome pg_classify(const char *sqlstate);
+/* "message (SQLSTATE 42501)", or the message alone when none is known. */
+const char *pg_error_text(const struct pg_error *error, char *buf, size_t size);
 
 /* ---- queries ---- */
 

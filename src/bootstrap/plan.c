@@ -798,6 +798,85 @@ static void plan_env_twice(struct plan_ctx *ctx, const struct yaml_node *map,
 	}
 }
 
+/*
+ * The placeholders of command and env values; steps_expand fills in the
+ * same names.
+ */
+static const char *const plan_placeholders[] = {
+        "host",    "port",      "user",     "database",
+        "sslmode", "directory", "revision", NULL,
+};
+
+/* Every "${" opens a known placeholder that is closed. */
+static void plan_check_placeholders(struct plan_ctx *ctx,
+                                    const struct yaml_node *node,
+                                    const char *key, const char *text)
+{
+	char name[32];
+
+	for (const char *at = strstr(text, "${"); at != NULL;
+	     at = strstr(at + 2, "${")) {
+		const char *end = strchr(at + 2, '}');
+		size_t len = end != NULL ? (size_t)(end - at - 2) : 0;
+		if (end == NULL) {
+			plan_fail(ctx, node, key,
+			          "unterminated placeholder in \"%s\"", text);
+			return;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)len, at + 2);
+		if (len >= sizeof(name) || !plan_in(name, plan_placeholders)) {
+			plan_fail(ctx, node, key,
+			          "unknown placeholder %.*s in \"%s\" (known: "
+			          "${host}, ${port}, ${user}, ${database}, "
+			          "${sslmode}, ${directory}, ${revision})",
+			          (int)len + 3, at, text);
+			return;
+		}
+	}
+}
+
+/* Environment names: not empty, no "=" (what putenv would misread). */
+static void plan_check_env_names(struct plan_ctx *ctx,
+                                 const struct yaml_node *map, const char *path,
+                                 const char *key,
+                                 const struct plan_pairs *pairs)
+{
+	const struct yaml_node *node = yaml_doc_get(map, key);
+	char full[PLAN_PATH_MAX];
+
+	for (size_t i = 0; i < pairs->count; i++) {
+		const char *name = pairs->items[i].name;
+		plan_keyf(full, "%s.%s.%s", path, key, name);
+		if (name[0] == '\0' || strchr(name, '=') != NULL) {
+			plan_fail(ctx, yaml_doc_get(node, name), full,
+			          "not an environment variable name");
+			return;
+		}
+		if (strcmp(key, "env") == 0)
+			plan_check_placeholders(ctx, yaml_doc_get(node, name),
+			                        full, pairs->items[i].value);
+	}
+}
+
+/* What can be checked in the text of a command before it runs. */
+static void plan_check_command(struct plan_ctx *ctx,
+                               const struct yaml_node *map, const char *path,
+                               const struct plan_command *cmd)
+{
+	const struct yaml_node *argv = yaml_doc_get(map, "command");
+	char item[PLAN_PATH_MAX];
+
+	for (size_t i = 0;
+	     argv != NULL && i < cmd->argv.count && i < argv->count; i++) {
+		plan_keyf(item, "%s.command[%zu]", path, i);
+		plan_check_placeholders(ctx, argv->items[i], item,
+		                        argv->items[i]->scalar);
+	}
+	plan_check_env_names(ctx, map, path, "env", &cmd->env);
+	plan_check_env_names(ctx, map, path, "env_files", &cmd->env_files);
+	plan_check_env_names(ctx, map, path, "env_secrets", &cmd->env_secrets);
+}
+
 /* The command, working directory, timeout and environment of a step. */
 static void plan_command(struct plan_ctx *ctx, const struct yaml_node *map,
                          const char *path, struct plan_command *cmd)
@@ -822,6 +901,8 @@ static void plan_command(struct plan_ctx *ctx, const struct yaml_node *map,
 	plan_pairs(ctx, map, path, "env_secrets", PLAN_SECRETS,
 	           &cmd->env_secrets);
 	plan_env_twice(ctx, map, path, cmd);
+	if (!ctx->failed)
+		plan_check_command(ctx, map, path, cmd);
 }
 
 static void plan_migrate(struct plan_ctx *ctx, const struct yaml_node *root)

@@ -4,6 +4,7 @@
 #include "bootstrap/provision.h"
 
 #include "bootstrap/scram.h"
+#include "lib/interrupt.h"
 #include "lib/log.h"
 #include "lib/secret.h"
 
@@ -19,6 +20,7 @@
 static bool provision_ddl(PGconn *conn, const char *sql, const char *what)
 {
 	struct pg_error error = {"", ""};
+	char text[PG_MESSAGE_MAX + 32];
 
 	if (pg_command(conn, sql, &error))
 		return true;
@@ -27,8 +29,8 @@ static bool provision_ddl(PGconn *conn, const char *sql, const char *what)
 		         error.sqlstate);
 		return true;
 	}
-	log_error("%s failed: %s (SQLSTATE %s)", what, error.message,
-	          error.sqlstate);
+	log_error("%s failed: %s", what,
+	          pg_error_text(&error, text, sizeof(text)));
 	return false;
 }
 
@@ -76,7 +78,8 @@ static bool provision_verifier(PGconn *conn, const struct plan_role *role,
 		return true;
 	if (!secret_read(role->password_file, &password, error,
 	                 sizeof(error))) {
-		log_error("role %s: %s", role->name, error);
+		if (interrupt_pending() == 0)
+			log_error("role %s: %s", role->name, error);
 		return false;
 	}
 	log_redact(password.text);

@@ -132,7 +132,8 @@ static bool steps_env_secrets(const struct boot *boot,
 			continue;
 		}
 		if (!secret_read(file->value, &secret, error, sizeof(error))) {
-			log_error("env %s: %s", file->name, error);
+			if (interrupt_pending() == 0)
+				log_error("env %s: %s", file->name, error);
 			return false;
 		}
 		log_redact(secret.text);
@@ -185,6 +186,7 @@ static bool steps_command(struct boot *boot, const struct plan_command *cmd,
 	bool ok = false;
 
 	result->outcome = PROC_NOT_STARTED;
+	result->error = 0;
 	if (argv == NULL || !steps_env_build(boot, cmd, &env))
 		goto out;
 	for (size_t i = 0; i < cmd->argv.count; i++) {
@@ -308,7 +310,8 @@ int steps_migrate(struct boot *boot)
 	if (!steps_clear_stale_lock(boot))
 		return BOOT_MIGRATE;
 	if (!steps_command(boot, &plan->migrate, "migrate", &result)) {
-		if (result.outcome == PROC_INTERRUPTED)
+		if (result.outcome == PROC_INTERRUPTED ||
+		    interrupt_pending() != 0)
 			return BOOT_INTERRUPTED;
 		proc_describe(&result, "the migration command", what,
 		              sizeof(what));
@@ -397,7 +400,8 @@ static int steps_run_seeds(struct boot *boot)
 		return BOOT_SEED;
 	log_info("running seeds");
 	if (!steps_command(boot, &boot->plan->seed, "seed", &result)) {
-		if (result.outcome == PROC_INTERRUPTED)
+		if (result.outcome == PROC_INTERRUPTED ||
+		    interrupt_pending() != 0)
 			return BOOT_INTERRUPTED;
 		proc_describe(&result, "the seed command", what, sizeof(what));
 		log_error("%s", what);

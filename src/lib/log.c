@@ -20,6 +20,8 @@ static long long log_start;
 static long long log_phase_start;
 static char *log_secrets[LOG_REDACT_MAX];
 static size_t log_secret_count;
+static char **log_verbatims;
+static size_t log_verbatim_count;
 
 long long log_clock_ms(void)
 {
@@ -88,6 +90,22 @@ void log_redact(const char *secret)
 		log_secret_count++;
 }
 
+void log_verbatim(const char *text)
+{
+	char **grown;
+
+	if (text == NULL || text[0] == '\0')
+		return;
+	grown = realloc(log_verbatims,
+	                (log_verbatim_count + 1) * sizeof(*log_verbatims));
+	if (grown == NULL)
+		return;
+	log_verbatims = grown;
+	log_verbatims[log_verbatim_count] = strdup(text);
+	if (log_verbatims[log_verbatim_count] != NULL)
+		log_verbatim_count++;
+}
+
 void log_redact_clear(void)
 {
 	for (size_t i = 0; i < log_secret_count; i++) {
@@ -96,36 +114,60 @@ void log_redact_clear(void)
 		log_secrets[i] = NULL;
 	}
 	log_secret_count = 0;
+	for (size_t i = 0; i < log_verbatim_count; i++)
+		free(log_verbatims[i]);
+	free(log_verbatims);
+	log_verbatims = NULL;
+	log_verbatim_count = 0;
 }
 
-/* The registered secret that starts at text, or NULL. */
-static const char *log_secret_at(const char *text)
+/* Marks in keep every byte of src that belongs to a verbatim text. */
+static void log_mark_verbatim(const char *src, size_t len, bool *keep)
 {
-	for (size_t i = 0; i < log_secret_count; i++) {
-		size_t n = strlen(log_secrets[i]);
-		if (strncmp(text, log_secrets[i], n) == 0)
-			return log_secrets[i];
+	memset(keep, 0, len);
+	for (size_t i = 0; i < log_verbatim_count; i++) {
+		size_t n = strlen(log_verbatims[i]);
+		for (const char *at = strstr(src, log_verbatims[i]);
+		     at != NULL && (size_t)(at - src) + n <= len;
+		     at = strstr(at + 1, log_verbatims[i]))
+			memset(keep + (at - src), 1, n);
+	}
+}
+
+/* The registered secret that starts at src[i] and overlaps no kept byte. */
+static const char *log_secret_at(const char *src, size_t len, size_t i,
+                                 const bool *keep)
+{
+	for (size_t s = 0; s < log_secret_count; s++) {
+		size_t n = strlen(log_secrets[s]);
+		if (i + n > len || strncmp(src + i, log_secrets[s], n) != 0 ||
+		    memchr(keep + i, 1, n) != NULL)
+			continue;
+		return log_secrets[s];
 	}
 	return NULL;
 }
 
 char *log_redacted(const char *src, char *dst, size_t size)
 {
-	size_t o = 0, mark = strlen(LOG_REDACTED);
+	size_t len = strnlen(src, LOG_LINE_MAX - 1), i = 0, o = 0;
+	size_t mark = strlen(LOG_REDACTED);
+	bool keep[LOG_LINE_MAX];
 
 	if (size == 0)
 		return dst;
-	while (*src != '\0' && o + 1 < size) {
-		const char *secret = log_secret_at(src);
+	log_mark_verbatim(src, len, keep);
+	while (i < len && o + 1 < size) {
+		const char *secret = log_secret_at(src, len, i, keep);
 		if (secret == NULL) {
-			dst[o++] = *src++;
+			dst[o++] = src[i++];
 			continue;
 		}
 		if (o + mark + 1 > size)
 			break;
 		memcpy(dst + o, LOG_REDACTED, mark);
 		o += mark;
-		src += strlen(secret);
+		i += strlen(secret);
 	}
 	dst[o] = '\0';
 	return dst;

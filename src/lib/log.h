@@ -49,11 +49,18 @@ void log_child(const char *line);
 
 /* Registers text (copied) that must never be printed; empty text is ignored. */
 void log_redact(const char *secret);
-/* Wipes and forgets every registered text. */
+/*
+ * Registers text (copied) that is printed as it is: no secret is replaced
+ * inside it. For the paths we print ourselves (a password file's name),
+ * which a short secret could otherwise cut up.
+ */
+void log_verbatim(const char *text);
+/* Wipes and forgets every registered text, secret or verbatim. */
 void log_redact_clear(void);
 /*
- * Copies src to dst (size bytes) with every registered text replaced;
- * returns dst. Exposed for the tests.
+ * Copies src to dst (size bytes) with every registered secret replaced,
+ * except where it overlaps a verbatim text; returns dst. src is cut at
+ * 4095 bytes. Exposed for the tests.
  */
 char *log_redacted(const char *src, char *dst, size_t size);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,11 +26,14 @@ struct proc_lines {
 };
 
 /* Runs in the child: never returns. */
-static void proc_exec(const struct proc_spec *spec, int out)
+static void proc_exec(const struct proc_spec *spec, int out, pid_t parent)
 {
 	struct sigaction sa;
 
 	setpgid(0, 0);
+	/* Dies with us even when we are killed outright (SIGKILL). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
@@ -50,6 +54,67 @@ static void proc_exec(const struct proc_spec *spec, int out)
 	dprintf(STDERR_FILENO, "cannot run %s: %s\n", spec->argv[0],
 	        strerror(errno));
 	_exit(127);
+}
+
+/*
+ * Runs in the guard: a process outside the child's group that kills the
+ * whole group (the child's own children too, which PR_SET_PDEATHSIG does
+ * not reach) when we vanish without saying that the child is done: the
+ * end of file on its pipe without a byte. Never returns.
+ */
+static void proc_guard(int fd, pid_t group)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	char done;
+	ssize_t n;
+
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	/* Not to keep our database sessions open once we are gone. */
+	for (int i = 3; i < (max > 0 && max < 65536 ? max : 1024); i++)
+		if (i != fd)
+			close(i);
+	while ((n = read(fd, &done, 1)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		kill(-group, SIGKILL);
+	_exit(0);
+}
+
+/* Starts the guard of group; returns its pid (or -1) and the pipe's end. */
+static pid_t proc_guard_start(pid_t group, int *fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	*fd = -1;
+	if (pipe(pipefd) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[1]);
+		proc_guard(pipefd[0], group);
+	}
+	close(pipefd[0]);
+	if (pid < 0) {
+		close(pipefd[1]);
+		return -1;
+	}
+	fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+	*fd = pipefd[1];
+	return pid;
+}
+
+/* Tells the guard the group is gone, and reaps it. */
+static void proc_guard_stop(pid_t pid, int fd)
+{
+	if (pid < 0)
+		return;
+	while (write(fd, "", 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 static void proc_flush_line(struct proc_lines *lines)
@@ -166,30 +231,38 @@ static void proc_watch(const struct proc_spec *spec, pid_t pid, int fd,
 bool proc_run(const struct proc_spec *spec, struct proc_result *result)
 {
 	long long started = log_clock_ms();
-	int pipefd[2];
-	pid_t pid;
+	pid_t parent = getpid(), pid, guard;
+	int pipefd[2], guard_fd;
 
 	result->outcome = PROC_NOT_STARTED;
 	result->status = 0;
+	result->error = 0;
 	result->elapsed_ms = 0;
-	if (pipe(pipefd) != 0)
+	result->timeout_ms = spec->timeout_ms;
+	result->grace_ms = spec->grace_ms;
+	if (pipe(pipefd) != 0) {
+		result->error = errno;
 		return false;
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		result->error = errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return false;
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		proc_exec(spec, pipefd[1]);
+		proc_exec(spec, pipefd[1], parent);
 	}
 	/* Both sides set the group, so that a signal cannot miss it. */
 	setpgid(pid, pid);
 	close(pipefd[1]);
 	fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+	guard = proc_guard_start(pid, &guard_fd);
 	proc_watch(spec, pid, pipefd[0], result, started);
+	proc_guard_stop(guard, guard_fd);
 	close(pipefd[0]);
 	result->elapsed_ms = log_clock_ms() - started;
 	return result->outcome == PROC_EXITED && result->status == 0;
@@ -208,16 +281,20 @@ void proc_describe(const struct proc_result *result, const char *what,
 		         result->status);
 		break;
 	case PROC_TIMED_OUT:
-		snprintf(buf, size, "%s timed out after %lld s and was stopped",
-		         what, result->elapsed_ms / 1000);
+		snprintf(buf, size,
+		         "%s timed out after %lld s and was stopped (SIGTERM, "
+		         "then SIGKILL after a grace of %lld s; %lld s in all)",
+		         what, result->timeout_ms / 1000,
+		         result->grace_ms / 1000, result->elapsed_ms / 1000);
 		break;
 	case PROC_INTERRUPTED:
 		snprintf(buf, size, "%s was stopped by signal %d", what,
 		         result->status);
 		break;
 	case PROC_NOT_STARTED:
-		snprintf(buf, size, "%s could not be started: %s", what,
-		         strerror(errno));
+		snprintf(buf, size, "%s could not be started%s%s", what,
+		         result->error != 0 ? ": " : "",
+		         result->error != 0 ? strerror(result->error) : "");
 		break;
 	}
 }

@@ -3,6 +3,8 @@
  */
 #include "lib/secret.h"
 
+#include "lib/interrupt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +19,8 @@ static bool secret_slurp(int fd, char *buf, size_t *len)
 
 	while (got < SECRET_MAX + 1) {
 		ssize_t n = read(fd, buf + got, SECRET_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
+		/* A FIFO may block for ever: give way to SIGTERM. */
+		if (n < 0 && errno == EINTR && interrupt_pending() == 0)
 			continue;
 		if (n < 0)
 			return false;
@@ -65,6 +68,13 @@ bool secret_read(const char *path, struct secret *out, char *error,
 		len--;
 	if (len == 0) {
 		snprintf(error, error_size, "password file %s is empty", path);
+		goto fail;
+	}
+	if (len < SECRET_MIN) {
+		snprintf(
+		        error, error_size,
+		        "password in %s is shorter than %d bytes: set a longer password (the appliance generates 24 characters)",
+		        path, SECRET_MIN);
 		goto fail;
 	}
 	buf[len] = '\0';

@@ -17,6 +17,10 @@ bs_run --version
 contains "--version prints the version" "$BS_OUT" "alga-bootstrap "
 bs_run frobnicate
 is "an unknown command exits 2" "$BS_CODE" 2
+bs_run run --reseed-partial --mark-seeded
+is "--reseed-partial with --mark-seeded exits 2" "$BS_CODE" 2
+contains "and says they exclude each other" "$BS_OUT" \
+	"--reseed-partial and --mark-seeded exclude each other"
 bs_run run
 is "run without a plan exits 2" "$BS_CODE" 2
 contains "and says how to give one" "$BS_OUT" "ALGA_BOOTSTRAP_PLAN"
@@ -53,12 +57,67 @@ mkdir -p "$BS_DIR/other-secrets"
 ALGA_BOOTSTRAP_SECRETS_DIR=$BS_DIR/other-secrets bs_run run "${BS_PLANS[@]}"
 is "ALGA_BOOTSTRAP_SECRETS_DIR moves the secrets (none there: exit 2)" \
 	"$BS_CODE" 2
-contains "and the error names the file in that directory" "$BS_OUT" \
-	"cannot read password file $BS_DIR/other-secrets/postgres-password"
+contains "and the error names the plan key and the file in that directory" \
+	"$BS_OUT" \
+	"connection.password_secret: cannot read password file $BS_DIR/other-secrets/postgres-password"
 : >"$BS_DIR/empty-password"
 ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/empty-password bs_run run "${BS_PLANS[@]}"
 is "an empty password file exits 2" "$BS_CODE" 2
 contains "and names the file" "$BS_OUT" "password file $BS_DIR/empty-password is empty"
+
+# A short password would be found inside ordinary text (the path of its own
+# file here): refused before anything is printed around it.
+mkdir -p "$BS_DIR/wrong"
+printf 'wrong\n' >"$BS_DIR/wrong/wrongpw"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrong/wrongpw bs_run run "${BS_PLANS[@]}"
+is "a password shorter than 8 bytes exits 2" "$BS_CODE" 2
+contains "and says to set a longer one, naming the file whole" "$BS_OUT" \
+	"password in $BS_DIR/wrong/wrongpw is shorter than 8 bytes: set a longer password"
+lacks "the path is not cut up by redaction" "$BS_OUT" "[redacted]"
+cp "$BS_SECRETS/app-password" "$BS_DIR/app-password.saved"
+printf 'a\n' >"$BS_SECRETS/app-password"
+bs_run run "${BS_PLANS[@]}"
+is "a one-byte role password exits 2, before connecting" "$BS_CODE" 2
+contains "and is refused by plan key and file" "$BS_OUT" \
+	"roles[0].password_secret: password in $BS_SECRETS/app-password is shorter than 8 bytes"
+lacks "and no line is mangled" "$BS_OUT" "[redacted]"
+cp "$BS_DIR/app-password.saved" "$BS_SECRETS/app-password"
+
+mkdir -p "$BS_DIR/wrongpw12"
+random_password >"$BS_DIR/wrongpw12/pw"
+printf 'wrongpw12' >"$BS_DIR/wrongpw12/wrongpw12"
+ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_DIR/wrongpw12/wrongpw12 bs_run run "${BS_PLANS[@]}"
+is "a wrong password that is part of its own path exits 4" "$BS_CODE" 4
+contains "the hint prints the path whole" "$BS_OUT" \
+	"the password comes from $BS_DIR/wrongpw12/wrongpw12;"
+
+# What a step needs is checked on every run, before connecting: not only
+# when the migrations change at the next upgrade.
+# preflight NAME YAML EXPECTED: a plan overlay that must exit 2 with EXPECTED.
+preflight() {
+	printf '%s\n' "$2" >"$BS_DIR/$1.yaml"
+	ALGA_BOOTSTRAP_PORT=$(free_port) bs_run run "${BS_PLANS[@]}" \
+		--plan "$BS_DIR/$1.yaml" --deadline 30
+	is "$1: exit 2 at once" "$BS_CODE" 2
+	contains "$1: the message names the plan key" "$BS_OUT" "$3"
+	lacks "$1: nothing is waited for" "$BS_OUT" "waiting for postgres"
+}
+preflight unknown-placeholder $'seed:\n  command: [x, "${nope}"]' \
+	"$BS_DIR/unknown-placeholder.yaml:2: seed.command[1]: unknown placeholder \${nope}"
+preflight unterminated $'migrate:\n  env: {X: "${host"}' \
+	"$BS_DIR/unterminated.yaml:2: migrate.env.X: unterminated placeholder"
+preflight env-name $'migrate:\n  env: {"A=B": x}' \
+	"$BS_DIR/env-name.yaml:2: migrate.env.A=B: not an environment variable name"
+preflight missing-key $'seed:\n  env_secrets: {X: no-such-key}' \
+	"seed.env_secrets.X: cannot read password file $BS_SECRETS/no-such-key"
+preflight missing-workdir $'migrate:\n  workdir: /nonexistent/alga' \
+	"migrate.workdir: cannot use directory /nonexistent/alga"
+preflight missing-program $'seed:\n  command: [alga-no-such-program]' \
+	"seed.command[0]: alga-no-such-program not found in PATH"
+mkdir -p "$BS_DIR/bin"
+: >"$BS_DIR/bin/not-executable.sh"
+preflight not-executable $'migrate:\n  command: [bin/not-executable.sh]' \
+	"migrate.command[0]: $BS_DIR/bin/not-executable.sh is not an executable file"
 
 random_password >"$BS_DIR/wrong-password"
 started=$SECONDS
@@ -78,6 +137,10 @@ is "postgres never started: exit 3 at the deadline" "$BS_CODE" 3
 contains "the retries say why" "$BS_OUT" "not ready: "
 contains "the failure names the deadline" "$BS_OUT" \
 	"postgres at 127.0.0.1:$nobody not reachable within 2 s"
+ALGA_BOOTSTRAP_PORT=$nobody bs_run run "${BS_PLANS[@]}" --deadline 0
+is "--deadline 0: exit 3" "$BS_CODE" 3
+contains "with a reason" "$BS_OUT" \
+	"not reachable within 0 s: the deadline left no time for an attempt"
 ALGA_BOOTSTRAP_HOST=no-such-host.invalid bs_run run "${BS_PLANS[@]}" --deadline 1
 is "an unresolvable host is retried until the deadline" "$BS_CODE" 3
 

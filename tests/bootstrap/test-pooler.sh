@@ -62,6 +62,20 @@ contains "and says why" "$BS_OUT" \
 contains "and what to do" "$BS_OUT" "not at PgBouncer"
 lacks "nothing was provisioned through it" "$BS_OUT" "provision"
 
+# A PgBouncer without a wildcard entry answers "no such database" (08P01):
+# final, like PostgreSQL's 3D000, not retried until the deadline.
+strict_port=$(free_port)
+sed -e "s/^\* = .*/server = host=127.0.0.1 port=$PG_PORT/" \
+	-e "s/^listen_port = .*/listen_port = $strict_port/" \
+	"$SRV_DIR/pgbouncer.ini" >"$SRV_DIR/pgbouncer-strict.ini"
+ok_here "a second pgbouncer starts with only database server" \
+	pgbouncer_start "$SRV_DIR/pgbouncer-strict.ini" "$SRV_DIR/pgbouncer-strict.log"
+started=$SECONDS
+ALGA_BOOTSTRAP_PORT=$strict_port bs_run run "${BS_PLANS[@]}" --deadline 20
+is "PgBouncer's no such database exits 4" "$BS_CODE" 4
+ok "at once, not at the deadline" test $((SECONDS - started)) -lt 10
+contains "and names the database" "$BS_OUT" "database postgres does not exist"
+
 ALGA_BOOTSTRAP_PORT=$bouncer_port ALGA_BOOTSTRAP_USER=app_user ALGA_BOOTSTRAP_DATABASE=server \
 	ALGA_BOOTSTRAP_PASSWORD_FILE=$BS_SECRETS/app-password \
 	bs_run wait --revision demo --deadline 5

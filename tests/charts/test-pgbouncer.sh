@@ -162,6 +162,18 @@ test_start_script() {
 	contains "a line break inside a password stops the start" "$message" \
 		"contains a line break"
 	lacks "the message does not show the password" "$message" "secret-line2"
+	printf 'crlf-secret\r\n' >"$dir/crlf"
+	printf 'mixed-secret\n\r\n\r' >"$dir/mixed"
+	ok "a password file ending in CR LF is taken, as alga-bootstrap takes it" \
+		run_script "$dir" list3 a_user=crlf b_user=mixed
+	is "trailing CR and LF are stripped, nothing else" "$(cat "$dir/list3")" \
+		"\"a_user\" \"crlf-secret\"
+\"b_user\" \"mixed-secret\""
+	printf 'nul\000secret\n' >"$dir/nul"
+	message=$(run_script "$dir" list2 a_user=nul 2>&1)
+	contains "a NUL byte stops the start, naming the user and the file" \
+		"$message" "the password of a_user contains a NUL byte: nul"
+	lacks "the message does not show the password" "$message" "secret"
 	contains "a missing key stops the start" \
 		"$(run_script "$dir" list2 a_user=absent 2>&1)" "cannot read the password of a_user: absent"
 	not_ok "nothing is left behind after a failure" test -e "$dir/list2" -o -e "$dir/list2.tmp"

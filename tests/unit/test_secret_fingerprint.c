@@ -3,13 +3,16 @@
  * fingerprint and the redaction of secrets from log text.
  */
 #include "bootstrap/fingerprint.h"
+#include "bootstrap/pg.h"
 #include "bootstrap/scram.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 #include "lib/secret.h"
 #include "lib/sha256.h"
 
 #include "tap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,16 +43,19 @@ struct secret_case {
 };
 
 static const struct secret_case secret_cases[] = {
-        {"plain", "abc", 3, "abc", NULL},
-        {"trailing newline stripped", "abc\n", 4, "abc", NULL},
-        {"trailing CRLF stripped", "abc\r\n\n", 6, "abc", NULL},
-        {"spaces kept", " a b \n", 6, " a b ", NULL},
-        {"inner newline kept", "a\nb\n", 4, "a\nb", NULL},
+        {"plain", "abcdefgh", 8, "abcdefgh", NULL},
+        {"trailing newline stripped", "abcdefgh\n", 9, "abcdefgh", NULL},
+        {"trailing CRLF stripped", "abcdefgh\r\n\n", 11, "abcdefgh", NULL},
+        {"spaces kept", " a b c d \n", 10, " a b c d ", NULL},
+        {"inner newline kept", "abcd\nefgh\n", 10, "abcd\nefgh", NULL},
         {"special characters kept", "'\"\\ @:/#%?\xc3\xa9\n", 13,
          "'\"\\ @:/#%?\xc3\xa9", NULL},
         {"empty refused", "", 0, NULL, "is empty"},
         {"only newlines refused", "\n\r\n", 3, NULL, "is empty"},
-        {"NUL refused", "ab\0cd", 5, NULL, "contains a NUL byte"},
+        {"NUL refused", "abcd\0efgh", 9, NULL, "contains a NUL byte"},
+        {"7 bytes refused", "wrong12\n", 8, NULL,
+         "shorter than 8 bytes: set a longer password"},
+        {"1 byte refused", "a", 1, NULL, "shorter than 8 bytes"},
 };
 
 static void test_secrets(void)
@@ -169,6 +175,57 @@ static void test_redaction(void)
 	log_redact_clear();
 	log_redacted("s3cr'et", out, sizeof(out));
 	TAP_IS_STR(out, "s3cr'et", "cleared secrets are forgotten");
+	log_redact("wrongpw1");
+	log_verbatim("/tmp/wrongpw1/pw");
+	log_redacted("the password comes from /tmp/wrongpw1/pw: wrongpw1", out,
+	             sizeof(out));
+	TAP_IS_STR(out, "the password comes from /tmp/wrongpw1/pw: [redacted]",
+	           "redaction never cuts a verbatim path");
+	log_redact("x/wrongp");
+	log_redacted("at /tmp/wrongpw1/pw", out, sizeof(out));
+	TAP_IS_STR(
+	        out, "at /tmp/wrongpw1/pw",
+	        "a secret that overlaps a verbatim path is left alone there");
+	log_redact_clear();
+	log_redacted("/tmp/wrongpw1/pw", out, sizeof(out));
+	TAP_IS_STR(out, "/tmp/wrongpw1/pw", "verbatim texts are forgotten too");
+}
+
+static void test_describe(void)
+{
+	struct proc_result r = {.outcome = PROC_NOT_STARTED, .error = 0};
+	char buf[128];
+
+	proc_describe(&r, "the seed command", buf, sizeof(buf));
+	TAP_IS_STR(buf, "the seed command could not be started",
+	           "describe: not started, no cause known: no \"Success\"");
+	r.error = EAGAIN;
+	proc_describe(&r, "the seed command", buf, sizeof(buf));
+	TAP_OK(strstr(buf, "could not be started: ") != NULL,
+	       "describe: not started with the cause");
+	r = (struct proc_result){.outcome = PROC_TIMED_OUT,
+	                         .elapsed_ms = 12400,
+	                         .timeout_ms = 2000,
+	                         .grace_ms = 10000};
+	proc_describe(&r, "the migration command", buf, sizeof(buf));
+	TAP_IS_STR(buf,
+	           "the migration command timed out after 2 s and was stopped "
+	           "(SIGTERM, then SIGKILL after a grace of 10 s; 12 s in all)",
+	           "describe: the configured timeout, the grace apart");
+}
+
+static void test_pg_error_text(void)
+{
+	struct pg_error known = {"42501", "permission denied"};
+	struct pg_error unknown = {"", "server closed the connection"};
+	char buf[PG_MESSAGE_MAX + 32];
+
+	TAP_IS_STR(pg_error_text(&known, buf, sizeof(buf)),
+	           "permission denied (SQLSTATE 42501)",
+	           "pg error: the SQLSTATE when known");
+	TAP_IS_STR(pg_error_text(&unknown, buf, sizeof(buf)),
+	           "server closed the connection",
+	           "pg error: no empty (SQLSTATE ) when unknown");
 }
 
 static void test_scram(void)
@@ -198,6 +255,8 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	test_secrets();
+	test_describe();
+	test_pg_error_text();
 	test_sha256();
 	test_fingerprint();
 	test_redaction();

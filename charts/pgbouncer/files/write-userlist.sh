@@ -9,10 +9,11 @@
 # Every USER becomes one line `"USER" "PASSWORD"`. A double quote inside a
 # field is written twice: that is the escape of PgBouncer's auth_file format,
 # in which a backslash has no special meaning and is kept as it is. Trailing
-# newlines of a password file are dropped (a file written by echo ends with
-# one). A missing or empty file, or a password with a line break inside (the
-# file is line-based), stops the start with a message naming the user and the
-# file; the password itself is never printed. The list is written with mode
+# CR and LF bytes of a password file are dropped (a file written by echo ends
+# with a newline, one written on Windows with CR LF), as alga-bootstrap does.
+# A missing or empty file, a NUL byte, or a line break inside the password
+# (the list is line-based) stops the start with a message naming the user
+# and the file; the password itself is never printed. The list is written with mode
 # 0600 beside OUTPUT and then renamed onto it.
 set -eu
 
@@ -31,12 +32,23 @@ quote() {
 	printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"
 }
 
-# read_password USER FILE: the password in FILE, checked for what the list
-# cannot hold.
+# read_password USER FILE: the password in FILE, read the way alga-bootstrap
+# reads it (trailing CR and LF stripped, nothing else), checked for what the
+# list cannot hold.
 read_password() {
 	[ -r "$2" ] || die "cannot read the password of $1: $2 is missing" \
 		"(is the key in the credentials Secret?)"
+	# The shell drops NUL bytes without a word: count them first.
+	[ "$(tr -d '\000' <"$2" | wc -c)" -eq "$(wc -c <"$2")" ] ||
+		die "the password of $1 contains a NUL byte: $2"
 	password=$(cat "$2")
+	while :; do
+		case $password in
+		*"$carriage_return") password=${password%"$carriage_return"} ;;
+		*"$newline") password=${password%"$newline"} ;;
+		*) break ;;
+		esac
+	done
 	[ -n "$password" ] || die "the password of $1 is empty: $2"
 	case $password in
 	*"$newline"* | *"$carriage_return"*)
