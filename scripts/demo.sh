@@ -274,23 +274,29 @@ pgbouncer_userlist() {
 	give_to_server_user "$DEMO_DIR/pgbouncer"
 }
 
-# pgbouncer -d returns before it listens: the demo trusts the port only
-# once the pidfile names a live PgBouncer with this demo's ini.
-pgbouncer_start() {
-	local ini=$DEMO_DIR/pgbouncer/config/pgbouncer.ini
-	local run=$DEMO_DIR/pgbouncer/run pid='' deadline
-	as_server_user pgbouncer -d "$ini" >/dev/null 2>&1 9>&- ||
-		die "pgbouncer did not start; its log: ${run#"$ROOT"/}/pgbouncer.log"
-	deadline=$((SECONDS + 10))
+# daemon_listening PIDFILE TEXT PORT: true within 10 s once PIDFILE names
+# a live process whose command line holds TEXT and PORT accepts. Daemons
+# return before they listen (pgbouncer -d, redis with daemonize), so the
+# port alone could be another program's.
+daemon_listening() {
+	local pid deadline=$((SECONDS + 10))
 	while [ $SECONDS -lt $deadline ]; do
-		pid=$(cat "$run/pgbouncer.pid" 2>/dev/null || true)
-		if [ -n "$pid" ] && pid_runs "$pid" "$ini" &&
-			port_in_use "$PGB_PORT"; then
+		pid=$(cat "$1" 2>/dev/null || true)
+		if [ -n "$pid" ] && pid_runs "$pid" "$2" && port_in_use "$3"; then
 			return 0
 		fi
 		sleep 0.1
 	done
-	die "pgbouncer is not listening on $PGB_PORT; its log says:
+	return 1
+}
+
+pgbouncer_start() {
+	local ini=$DEMO_DIR/pgbouncer/config/pgbouncer.ini
+	local run=$DEMO_DIR/pgbouncer/run
+	as_server_user pgbouncer -d "$ini" >/dev/null 2>&1 9>&- ||
+		die "pgbouncer did not start; its log: ${run#"$ROOT"/}/pgbouncer.log"
+	daemon_listening "$run/pgbouncer.pid" "$ini" "$PGB_PORT" ||
+		die "pgbouncer is not listening on $PGB_PORT; its log says:
 $(tail -n 3 "$run/pgbouncer.log" 2>/dev/null)"
 }
 
@@ -320,19 +326,11 @@ redis_configure() {
 }
 
 redis_start() {
-	local conf=$DEMO_DIR/redis/redis.conf pid='' deadline
+	local conf=$DEMO_DIR/redis/redis.conf
 	as_server_user redis-server "$conf" 9>&- ||
 		die "redis did not start; see ${DEMO_DIR#"$ROOT"/}/redis/redis.log"
-	deadline=$((SECONDS + 10))
-	while [ $SECONDS -lt $deadline ]; do
-		pid=$(cat "$DEMO_DIR/redis/redis.pid" 2>/dev/null || true)
-		if [ -n "$pid" ] && pid_runs "$pid" "$conf" &&
-			port_in_use "$REDIS_PORT"; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "redis is not listening on $REDIS_PORT; see ${DEMO_DIR#"$ROOT"/}/redis/redis.log"
+	daemon_listening "$DEMO_DIR/redis/redis.pid" "$conf" "$REDIS_PORT" ||
+		die "redis is not listening on $REDIS_PORT; see ${DEMO_DIR#"$ROOT"/}/redis/redis.log"
 }
 
 # ---- the whole data tier ----

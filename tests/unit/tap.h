@@ -3,6 +3,7 @@
  *
  *   TAP_OK(cond, "what %d", n)   prints "ok N - what" or "not ok N - what"
  *   TAP_IS_STR(got, want, what)  string equality, shows both on failure
+ *   tap_skip(what, why)          prints "ok N - what # skip why"
  *   tap_done()                   the exit status: 1 when anything failed
  */
 #ifndef ALGA_TAP_H
@@ -29,6 +30,7 @@ tap_ok(bool cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	fflush(stdout);
 	return cond;
 }
 
@@ -46,6 +48,11 @@ static inline bool tap_is_str(const char *got, const char *want,
 }
 
 #define TAP_IS_STR(got, want, what) tap_is_str((got), (want), (what))
+
+static inline void tap_skip(const char *what, const char *why)
+{
+	printf("ok %d - %s # skip %s\n", ++tap_count, what, why);
+}
 
 static inline int tap_done(void)
 {

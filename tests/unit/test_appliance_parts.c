@@ -12,7 +12,7 @@
 #include "appliance/objects.h"
 #include "appliance/quantity.h"
 #include "appliance/rules.h"
-#include "appliance_tap.h"
+#include "tap.h"
 
 static void test_quantities(void)
 {
@@ -199,14 +199,14 @@ static void test_children(void)
 	               result.exit_code == -1 && result.signal == 9,
 	       "a killed child reports its signal");
 	child_describe_status(&result, status, sizeof(status));
-	tap_is(status, "was killed by signal 9", "and says so");
+	tap_is_str(status, "was killed by signal 9", "and says so");
 	child_result_free(&result);
 	tap_ok(!child_run(missing, &result, error, sizeof(error)) &&
 	               strstr(error, "cannot run /nonexistent/helm"),
 	       "a missing program is an error: %s", error);
 	tap_ok(child_run(tail, &result, error, sizeof(error)),
 	       "stderr is captured");
-	tap_is(child_stderr_tail(&result), "two", "its last line, trimmed");
+	tap_is_str(child_stderr_tail(&result), "two", "its last line, trimmed");
 	child_result_free(&result);
 }
 

@@ -14,7 +14,7 @@
 #include "appliance/child.h"
 #include "appliance/objects.h"
 #include "appliance/values.h"
-#include "appliance_tap.h"
+#include "tap.h"
 
 #define ECHO_CHART "tests/appliance/fixtures/mini/charts/values-echo"
 
@@ -240,7 +240,7 @@ static void run_case(const char *helm_name, const char *helm,
 	theirs_args[n] = NULL;
 	ours = helm_template(helm, ours_args);
 	theirs = helm_template(helm, theirs_args);
-	tap_is(ours, theirs, what);
+	tap_is_str(ours, theirs, what);
 	free(ours);
 	free(theirs);
 }
