@@ -410,7 +410,11 @@ static void provision_grant_target(PGconn *conn, const struct plan_grant *g,
 static bool provision_grant(struct boot *boot, const struct plan_role *role,
                             const struct plan_grant *g)
 {
-	PGconn *conn = boot_db(boot, g->database);
+	/* A database's own privileges live in the shared catalog: the
+	 * maintenance session grants them, without a login to that database. */
+	PGconn *conn = boot_db(boot, strcmp(g->on, "database") == 0
+	                                     ? boot->plan->database
+	                                     : g->database);
 	char sql[PROVISION_SQL_MAX], target[256], privs[256], what[640];
 	char *grantee;
 	bool ok;
