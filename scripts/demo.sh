@@ -16,9 +16,9 @@
 #
 # Environment:
 #   DEMO_DIR             where everything lives (default: build/demo)
-#   DEMO_PG_PORT         PostgreSQL port (default 55432)
-#   DEMO_PGBOUNCER_PORT  PgBouncer port (default 56432)
-#   DEMO_REDIS_PORT      Redis port (default 56379)
+#   DEMO_PG_PORT         PostgreSQL port (default 25432)
+#   DEMO_PGBOUNCER_PORT  PgBouncer port (default 26432)
+#   DEMO_REDIS_PORT      Redis port (default 26379)
 #   PROFILE              the profile to render
 #                        (default: appliance/flux/profiles/talos-single-node)
 #   HELM                 the Helm binary (default: Helm 4 from make tools)
@@ -33,9 +33,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEMO_DIR=$(realpath -m "${DEMO_DIR:-$ROOT/build/demo}")
-PG_PORT=${DEMO_PG_PORT:-55432}
-PGB_PORT=${DEMO_PGBOUNCER_PORT:-56432}
-REDIS_PORT=${DEMO_REDIS_PORT:-56379}
+# Below 32768, where Linux picks no ports for outgoing connections.
+PG_PORT=${DEMO_PG_PORT:-25432}
+PGB_PORT=${DEMO_PGBOUNCER_PORT:-26432}
+REDIS_PORT=${DEMO_REDIS_PORT:-26379}
 PROFILE=${PROFILE:-$ROOT/appliance/flux/profiles/talos-single-node}
 # shellcheck source=scripts/lib/loopback.sh
 . "$ROOT/scripts/lib/loopback.sh"
@@ -136,6 +137,8 @@ make_credentials() {
 			die "${SECRETS#"$ROOT"/}/postgres-password is missing, but the data in ${DEMO_DIR#"$ROOT"/}/postgres was made with it" \
 				"restore that file, or start over with: make demo-clean && make demo"
 		fi
+		[ ! -f "$DEMO_DIR/postgres/data/PG_VERSION" ] ||
+			say "credentials: ${SECRETS#"$ROOT"/}/$key was missing: a new one is generated, and the bootstrap sets it"
 		(umask 077 && random_password 32 >"$SECRETS/$key")
 	done
 	[ -s "$SECRETS/postgres-password" ] ||
@@ -201,18 +204,13 @@ $(tail -n 5 "$DEMO_DIR/postgres/postgres.log")"
 }
 
 postgres_stop() {
-	local data=$DEMO_DIR/postgres/data pid
-	[ -f "$data/postmaster.pid" ] || return 0
-	pid=$(head -n 1 "$data/postmaster.pid")
-	if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_runs "$pid" "$data"; then
-		# PostgreSQL would refuse to start while the file names a live
-		# process, and pg_ctl would signal that process.
-		say "postgres: removing the stale ${data#"$ROOT"/}/postmaster.pid (pid ${pid:-?} is not this demo's postgres)"
-		rm -f "$data/postmaster.pid"
+	local data=$DEMO_DIR/postgres/data
+	# A stale postmaster.pid goes too: PostgreSQL would refuse to start
+	# while it names a live process, and pg_ctl would signal that process.
+	own_pid postgres "$data/postmaster.pid" "$data" /postgres/data ||
 		return 0
-	fi
 	as_server_user pg_ctl -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-		die "postgres (pid $pid) did not stop within 30 s" \
+		die "postgres (pid $OWN_PID) did not stop within 30 s" \
 			"look at ${data#"$ROOT"/}/../postgres.log, then stop it by hand"
 }
 
@@ -343,38 +341,67 @@ pid_runs() {
 		tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"
 }
 
-# stop_server NAME PIDFILE TEXT: stop the demo's server whose pid is in
-# PIDFILE, waiting up to 30 s; a stale pidfile is removed with a note.
-stop_server() {
-	local name=$1 pidfile=$2 text=$3 pid deadline
-	[ -f "$pidfile" ] || return 0
+# own_pid NAME PIDFILE TEXT SUFFIX: true when PIDFILE names this demo's
+# running server (its command line holds TEXT). A pidfile whose process is
+# gone or is something else is stale: removed, with a note. A process whose
+# command line holds SUFFIX under another directory is a demo server left
+# running when DEMO_DIR was moved: it is neither signalled nor forgotten.
+own_pid() {
+	local name=$1 pidfile=$2 text=$3 suffix=$4 pid
+	[ -f "$pidfile" ] || return 1
 	pid=$(head -n 1 "$pidfile")
-	if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_runs "$pid" "$text"; then
-		say "$name: removing the stale pidfile ${pidfile#"$ROOT"/} (pid ${pid:-?} is not this demo's $name)"
-		rm -f "$pidfile"
+	if [[ $pid =~ ^[0-9]+$ ]] && pid_runs "$pid" "$text"; then
+		OWN_PID=$pid
 		return 0
 	fi
-	kill "$pid" 2>/dev/null || true
+	if [[ $pid =~ ^[0-9]+$ ]] && pid_runs "$pid" "$suffix"; then
+		die "$name (pid $pid) runs from another directory: $(tr '\0' ' ' <"/proc/$pid/cmdline")" \
+			"was the demo moved while it ran? stop that server by hand (kill $pid), then run the demo again"
+	fi
+	if [[ $pid =~ ^[0-9]+$ ]] && [ -d "/proc/$pid" ]; then
+		say "$name: removing the stale ${pidfile#"$ROOT"/} (pid $pid is not this demo's $name)"
+	else
+		say "$name: removing the stale ${pidfile#"$ROOT"/} (pid ${pid:-?} no longer runs)"
+	fi
+	rm -f "$pidfile"
+	return 1
+}
+
+# stop_server NAME PIDFILE TEXT SUFFIX: stop the demo's server whose pid is
+# in PIDFILE (see own_pid), waiting up to 30 s.
+stop_server() {
+	local name=$1 text=$3 deadline
+	own_pid "$@" || return 0
+	kill "$OWN_PID" 2>/dev/null || true
 	deadline=$((SECONDS + 30))
-	while pid_runs "$pid" "$text"; do
+	while pid_runs "$OWN_PID" "$text"; do
 		[ $SECONDS -lt $deadline ] ||
-			die "$name (pid $pid) did not stop within 30 s" \
-				"stop it by hand: kill -9 $pid"
+			die "$name (pid $OWN_PID) did not stop within 30 s" \
+				"stop it by hand: kill -9 $OWN_PID"
 		sleep 0.1
 	done
-	rm -f "$pidfile"
+	rm -f "$2"
 }
 
 stop_all() {
 	stop_server pgbouncer "$DEMO_DIR/pgbouncer/run/pgbouncer.pid" \
-		"$DEMO_DIR/pgbouncer/config/pgbouncer.ini"
-	stop_server redis "$DEMO_DIR/redis/redis.pid" "$DEMO_DIR/redis/redis.conf"
+		"$DEMO_DIR/pgbouncer/config/pgbouncer.ini" \
+		/pgbouncer/config/pgbouncer.ini
+	stop_server redis "$DEMO_DIR/redis/redis.pid" \
+		"$DEMO_DIR/redis/redis.conf" /redis/redis.conf
 	postgres_stop
 }
 
 # All three ports, checked before anything is rendered or initialised.
 check_ports() {
 	local entry port name variable busy=()
+	for port in "$PG_PORT" "$PGB_PORT" "$REDIS_PORT"; do
+		if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1024 ] ||
+			[ "$port" -gt 65535 ]; then
+			die "the demo's ports must be numbers from 1024 to 65535, not \"$port\"" \
+				"check DEMO_PG_PORT, DEMO_PGBOUNCER_PORT and DEMO_REDIS_PORT"
+		fi
+	done
 	if [ "$PG_PORT" = "$PGB_PORT" ] || [ "$PG_PORT" = "$REDIS_PORT" ] ||
 		[ "$PGB_PORT" = "$REDIS_PORT" ]; then
 		die "the demo's ports must differ: postgres $PG_PORT, pgbouncer $PGB_PORT, redis $REDIS_PORT" \
@@ -447,8 +474,11 @@ run_bootstrap() {
 	# seeds; the Secret's keys are the files in DEMO_DIR/secrets.
 	command+=(--plan "$ROOT/appliance/demo/plan.yaml")
 	environment+=("ALGA_BOOTSTRAP_SECRETS_DIR=$SECRETS")
-	env "${environment[@]}" "${command[@]}" 2>&1 | tee "$log" |
-		sed 's/^/    /'
+	# On Ctrl-C the bootstrap reports that it was interrupted: tee and sed
+	# ignore SIGINT so that its last lines still reach the log and screen.
+	env "${environment[@]}" "${command[@]}" 2>&1 |
+		(trap '' INT && exec tee "$log") |
+		(trap '' INT && exec sed 's/^/    /')
 	return "${PIPESTATUS[0]}"
 }
 
@@ -535,6 +565,18 @@ on_exit() {
 	fi
 }
 
+# A demo made by root has files of root and of the postgres user, which
+# another user can neither reuse nor remove: say so before failing on one.
+check_owner() {
+	local me foreign
+	[ "$(id -u)" != 0 ] || return 0
+	me=$(id -un)
+	foreign=$(find "$DEMO_DIR" ! -user "$me" -print -quit 2>/dev/null)
+	[ -z "$foreign" ] ||
+		die "${foreign#"$ROOT"/} belongs to $(stat -c %U "$foreign"), not to $me: this demo was run by another user" \
+			"run it as that user or as root, or give this one another DEMO_DIR"
+}
+
 # prepare_dir MODE: refuse a DEMO_DIR this script did not make, take the
 # demo's lock (one demo at a time per directory), mark a new directory.
 prepare_dir() {
@@ -548,6 +590,7 @@ prepare_dir() {
 		exit 0
 	fi
 	mkdir -p "$DEMO_DIR"
+	check_owner
 	touch "$MARKER"
 	# fd 9 holds the lock; the servers are started without it (9>&-), so
 	# that the lock ends with this script, not with them.
@@ -575,7 +618,13 @@ main() {
 		;;
 	clean)
 		stop_all
-		rm -rf "$DEMO_DIR"
+		# The marker goes last: a clean that fails half-way can be
+		# repeated.
+		if ! find "$DEMO_DIR" -mindepth 1 -maxdepth 1 ! -name .alga-demo \
+			-exec rm -rf {} + || ! rm -rf "$DEMO_DIR"; then
+			die "could not remove all of ${DEMO_DIR#"$ROOT"/}" \
+				"remove what is left as its owner or as root: rm -rf $DEMO_DIR"
+		fi
 		say "removed ${DEMO_DIR#"$ROOT"/}"
 		return 0
 		;;

