@@ -8,9 +8,11 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "appliance/render.h"
 #include "appliance/verify.h"
@@ -61,6 +63,51 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	va_end(args);
 	usage(stderr);
 	return 2;
+}
+
+/* True when program names an executable file, directly or through PATH. */
+static bool program_found(const char *program)
+{
+	char path[4096];
+	const char *dirs = getenv("PATH"), *end;
+	size_t len;
+
+	if (strchr(program, '/'))
+		return access(program, X_OK) == 0;
+	while (dirs && *dirs) {
+		end = strchr(dirs, ':');
+		len = end ? (size_t)(end - dirs) : strlen(dirs);
+		if (len > 0 &&
+		    (size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)len,
+		                     dirs, program) < sizeof(path) &&
+		    access(path, X_OK) == 0)
+			return true;
+		dirs += len + (end ? 1 : 0);
+	}
+	return false;
+}
+
+/* Both tools checked before any work, with where `make tools` put them. */
+static int render_tools_found(const struct render_options *opts)
+{
+	if (!program_found(opts->helm)) {
+		fprintf(stderr,
+		        "alga-appliance: render: helm not found: \"%s\"\n"
+		        "hint: give --helm PATH or set HELM; make tools puts "
+		        "Helm 4 at the HELM4 path in .tools/env "
+		        "(. .tools/env && export HELM=$HELM4)\n",
+		        opts->helm);
+		return 2;
+	}
+	if (!program_found(opts->kubectl)) {
+		fprintf(stderr,
+		        "alga-appliance: render: kubectl not found: \"%s\"\n"
+		        "hint: give --kubectl PATH or set KUBECTL; make tools "
+		        "names one in .tools/env\n",
+		        opts->kubectl);
+		return 2;
+	}
+	return 0;
 }
 
 static int main_render(int argc, char **argv)
@@ -121,6 +168,8 @@ static int main_render(int argc, char **argv)
 	if (!opts.out_dir)
 		return usage_error("render wants --out DIR");
 	opts.profile = argv[optind];
+	if (render_tools_found(&opts) != 0)
+		return 2;
 	return render_run(&opts);
 }
 

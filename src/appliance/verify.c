@@ -517,6 +517,14 @@ static bool verify_dir_rendered(const char *dir)
 	return true;
 }
 
+static bool verify_any_rendered(const struct verify_context *ctx)
+{
+	for (size_t i = 0; i < ctx->release_count; i++)
+		if (ctx->releases[i].rendered)
+			return true;
+	return false;
+}
+
 static void verify_unrendered(struct verify_context *ctx)
 {
 	for (size_t i = 0; i < ctx->release_count; i++) {
@@ -569,6 +577,12 @@ int verify_run(const char *dir, const char *rules_path)
 	if (!verify_load_profile(&ctx, dir, error, sizeof(error)) ||
 	    !verify_load_releases(&ctx, dir, error, sizeof(error))) {
 		fprintf(stderr, "alga-appliance: verify: %s\n", error);
+		goto out;
+	}
+	if (!verify_any_rendered(&ctx)) {
+		fprintf(stderr,
+		        "alga-appliance: verify: %s holds no rendered release: every release was skipped or failed; fix the render's errors and render again\n",
+		        dir);
 		goto out;
 	}
 	verify_check(&ctx);

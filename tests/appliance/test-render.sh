@@ -186,4 +186,21 @@ verify_dir "$work/empty-dir" --rules "$work/rules-typo.yaml"
 is "verify of a directory render did not write exits 2" "$VERIFY_STATUS" 2
 contains "and says to render first" "$VERIFY_OUT" \
 	"$work/empty-dir was not rendered (no readable _profile.yaml); run alga-appliance render"
+
+out=$(HELM=$work/no-helm "$APPLIANCE" render "$MINI/flux/profiles/mini" --out "$work/no-helm-out" 2>&1)
+is "render without a helm exits 2 before any work" "$?" 2
+contains "and says where make tools puts Helm" "$out" \
+	"give --helm PATH or set HELM; make tools puts Helm 4"
+# A Helm that answers everything but template: every release fails.
+# shellcheck disable=SC2016 # $1 and $@ belong to the written script
+printf '#!/bin/sh\n[ "$1" = template ] && exit 1\nexec "%s" "$@"\n' \
+	"$HELM4" >"$work/helm-no-template"
+chmod +x "$work/helm-no-template"
+"$APPLIANCE" render "$MINI/flux/profiles/mini" --out "$work/all-failed" \
+	--helm "$work/helm-no-template" >/dev/null 2>&1
+verify_dir "$work/all-failed"
+is "verify of a render where every release failed exits 2" \
+	"$VERIFY_STATUS" 2
+contains "and says nothing was rendered" "$VERIFY_OUT" \
+	"holds no rendered release"
 done_testing
