@@ -35,3 +35,21 @@ verify_dir() {
 	VERIFY_STATUS=0
 	VERIFY_OUT=$("$APPLIANCE" verify "$out" "$@" 2>&1) || VERIFY_STATUS=$?
 }
+
+# verify_broken NAME RULE WHERE EDIT_DIR PROFILE_DIR OUT EDIT...: run EDIT in
+# EDIT_DIR (a broken copy), render PROFILE_DIR with Helm 4 into OUT, verify;
+# verify must fail naming RULE and WHERE.
+verify_broken() {
+	local name=$1 rule=$2 where=$3 edit_dir=$4 profile_dir=$5 out=$6
+	shift 6
+	(cd "$edit_dir" && "$@")
+	render_with "$HELM4" "$profile_dir" "$out"
+	if [ "$RENDER_STATUS" -ne 0 ]; then
+		fail "$name: renders" "$RENDER_OUT"
+		return
+	fi
+	verify_dir "$out"
+	is "$name: verify exits 1" "$VERIFY_STATUS" 1
+	contains "$name: names the rule [$rule]" "$VERIFY_OUT" "[$rule]"
+	contains "$name: names $where" "$VERIFY_OUT" "$where"
+}

@@ -50,20 +50,9 @@ done
 # broken NAME RULE WHERE EDIT...: copy, run EDIT at the copy's root, render
 # with Helm 4, verify; verify must fail naming RULE and WHERE.
 broken() {
-	local name=$1 rule=$2 where=$3 dir
-	shift 3
-	dir=$work/$name
+	local dir=$work/$1
 	copy_repo "$dir"
-	(cd "$dir" && "$@")
-	render_with "$HELM4" "$dir/$profile" "$dir/out"
-	if [ "$RENDER_STATUS" -ne 0 ]; then
-		fail "$name: renders" "$RENDER_OUT"
-		return
-	fi
-	verify_dir "$dir/out"
-	is "$name: verify exits 1" "$VERIFY_STATUS" 1
-	contains "$name: names the rule [$rule]" "$VERIFY_OUT" "[$rule]"
-	contains "$name: names $where" "$VERIFY_OUT" "$where"
+	verify_broken "$1" "$2" "$3" "$dir" "$dir/$profile" "$dir/out" "${@:4}"
 }
 
 # values RELEASE TEXT: append TEXT to the profile's values of RELEASE.

@@ -14,20 +14,10 @@ trap 'rm -rf "$work"' EXIT
 # broken NAME RULE WHERE EDIT...: copy the fixture, run EDIT in the copy's
 # profile directory, render, verify; verify must fail naming RULE at WHERE.
 broken() {
-	local name=$1 rule=$2 where=$3 dir
-	shift 3
-	dir=$work/$name
+	local dir=$work/$1
 	mini_copy "$dir"
-	(cd "$dir/flux/profiles/mini" && "$@")
-	render_with "$HELM4" "$dir/flux/profiles/mini" "$dir/out"
-	if [ "$RENDER_STATUS" -ne 0 ]; then
-		fail "$name: renders" "$RENDER_OUT"
-		return
-	fi
-	verify_dir "$dir/out"
-	is "$name: verify exits 1" "$VERIFY_STATUS" 1
-	contains "$name: names the rule [$rule]" "$VERIFY_OUT" "[$rule]"
-	contains "$name: names $where" "$VERIFY_OUT" "$where"
+	verify_broken "$1" "$2" "$3" "$dir/flux/profiles/mini" \
+		"$dir/flux/profiles/mini" "$dir/out" "${@:4}"
 }
 
 # shellcheck disable=SC2317 # called through broken
