@@ -36,18 +36,8 @@ contains "and the seeds are skipped" "$BS_OUT" \
 is "the older tooling's tenant is still there" \
 	"$(pg_sql -d server "select name from tenants")" "Older Tooling MSP"
 
-bouncer_port=$(free_port)
-cat >"$SRV_DIR/pgbouncer.ini" <<INI
-[databases]
-* = host=127.0.0.1 port=$PG_PORT
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $SRV_DIR/userlist.txt
-pool_mode = transaction
-INI
+pgbouncer_simple_ini "* = host=127.0.0.1 port=$PG_PORT" >/dev/null
+bouncer_port=$BOUNCER_PORT
 printf '"postgres" "%s"\n"app_user" "%s"\n' \
 	"$(cat "$BS_SECRETS/postgres-password")" \
 	"$(cat "$BS_SECRETS/app-password")" >"$SRV_DIR/userlist.txt"

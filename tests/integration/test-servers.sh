@@ -22,18 +22,8 @@ not_ok "a wrong password is rejected" \
 	-d postgres -c 'select 1'
 
 pg_sql "create role app login password 'app-secret'" >/dev/null
-bouncer_port=$(free_port)
-cat >"$SRV_DIR/pgbouncer.ini" <<INI
-[databases]
-postgres = host=127.0.0.1 port=$PG_PORT dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $SRV_DIR/userlist.txt
-pool_mode = transaction
-INI
+pgbouncer_simple_ini "postgres = host=127.0.0.1 port=$PG_PORT dbname=postgres" >/dev/null
+bouncer_port=$BOUNCER_PORT
 printf '"app" "app-secret"\n' >"$SRV_DIR/userlist.txt"
 ok_here "pgbouncer starts" pgbouncer_start "$SRV_DIR/pgbouncer.ini"
 is "app connects through pgbouncer" \

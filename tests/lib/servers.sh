@@ -12,6 +12,7 @@
 #                               PG_SUPERUSER PG_SUPERUSER_PASSWORD_FILE PG_LOG
 #   pg_stop                     stop PostgreSQL, keep its data
 #   pg_sql [-d DB] SQL          run SQL as the superuser over the socket
+#   pgbouncer_simple_ini DBLINE write a transaction-mode ini (BOUNCER_PORT)
 #   pgbouncer_start INI [LOG]   start PgBouncer with INI; sets PGB_PID
 #   pgbouncer_stop
 #   redis_start                 sets REDIS_PORT REDIS_PASSWORD_FILE
@@ -141,6 +142,25 @@ pg_start() {
 
 pg_stop() {
 	as_server_user pg_ctl -D "$PG_DATA" -m fast -w stop >/dev/null
+}
+
+# pgbouncer_simple_ini DATABASES_LINE: a transaction-pooling PgBouncer on a
+# free port (BOUNCER_PORT) with SCRAM and the user list SRV_DIR/userlist.txt;
+# prints the ini's path.
+pgbouncer_simple_ini() {
+	BOUNCER_PORT=$(free_port)
+	cat >"$SRV_DIR/pgbouncer.ini" <<INI
+[databases]
+$1
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $SRV_DIR/userlist.txt
+pool_mode = transaction
+INI
+	echo "$SRV_DIR/pgbouncer.ini"
 }
 
 pgbouncer_start() {
