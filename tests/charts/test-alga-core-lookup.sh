@@ -27,13 +27,6 @@ cleanup() {
 trap cleanup EXIT
 
 chart=$ROOT/charts/alga-core
-if [ ! -s "$chart/files/bootstrap-plan.yaml" ]; then
-	cp -r "$chart" "$work/chart"
-	chart=$work/chart
-	printf '# stand-in plan for the chart tests\nversion: 1\n' \
-		>"$chart/files/bootstrap-plan.yaml"
-	echo "# files/bootstrap-plan.yaml missing: testing with a stand-in plan"
-fi
 
 cat >"$work/fake-api.mjs" <<'JS'
 // Answers API discovery, and GETs of the objects listed in the state file

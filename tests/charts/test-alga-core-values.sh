@@ -15,15 +15,9 @@ set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# A copy of the chart, so that the plan can be changed (and, until the
-# bootstrap's plan is in this tree, stand in for it).
+# A copy of the chart, so that the plan can be changed.
 chart=$work/chart
 cp -r "$ROOT/charts/alga-core" "$chart"
-if [ ! -s "$chart/files/bootstrap-plan.yaml" ]; then
-	printf '# stand-in plan for the chart tests\nversion: 1\n' \
-		>"$chart/files/bootstrap-plan.yaml"
-	echo "# files/bootstrap-plan.yaml missing: testing with a stand-in plan"
-fi
 
 # q FILE FILTER: jq -r over a rendered JSON array (errors show up as text).
 q() {

@@ -20,16 +20,7 @@ set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The bootstrap plan is written by the bootstrap's own branch; until it is
-# in this tree, test a copy of the chart with a stand-in plan.
 chart=$ROOT/charts/alga-core
-if [ ! -s "$chart/files/bootstrap-plan.yaml" ]; then
-	cp -r "$chart" "$work/chart"
-	chart=$work/chart
-	printf '# stand-in plan for the chart tests\nversion: 1\n' \
-		>"$chart/files/bootstrap-plan.yaml"
-	echo "# files/bootstrap-plan.yaml missing: testing with a stand-in plan"
-fi
 
 value_sets="default ci"
 profile_values=$ROOT/appliance/flux/profiles/talos-single-node/values/alga-core.yaml
