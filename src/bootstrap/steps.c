@@ -213,6 +213,31 @@ out:
 	return ok;
 }
 
+/*
+ * Runs the migrate or seed command. On failure it logs what happened and
+ * the operator's next step, sets *status to "failed" and returns fail_code
+ * (BOOT_INTERRUPTED when we were stopped instead).
+ */
+static int steps_run_command(struct boot *boot, const struct plan_command *cmd,
+                             const char *name, const char *label,
+                             const char *hint, const char **status,
+                             int fail_code)
+{
+	struct proc_result result;
+	char what[600];
+
+	if (steps_command(boot, cmd, name, &result))
+		return BOOT_OK;
+	if (result.outcome == PROC_INTERRUPTED || interrupt_pending() != 0)
+		return BOOT_INTERRUPTED;
+	proc_describe(&result, label, what, sizeof(what));
+	log_error("%s", what);
+	log_hint("%s", hint);
+	*status = "failed";
+	snprintf(boot->message, sizeof(boot->message), "%s", what);
+	return fail_code;
+}
+
 /* ---- migrate ---- */
 
 /*
@@ -272,10 +297,10 @@ out:
 int steps_migrate(struct boot *boot)
 {
 	const struct plan *plan = boot->plan;
-	char last[SHA256_HEX_SIZE + 8], error[512], what[600];
-	struct proc_result result;
+	char last[SHA256_HEX_SIZE + 8], error[512];
 	size_t files;
 	bool found;
+	int code;
 
 	log_phase("migrate");
 	boot->migration = "none";
@@ -309,19 +334,12 @@ int steps_migrate(struct boot *boot)
 	                             : "not applied before");
 	if (!steps_clear_stale_lock(boot))
 		return BOOT_MIGRATE;
-	if (!steps_command(boot, &plan->migrate, "migrate", &result)) {
-		if (result.outcome == PROC_INTERRUPTED ||
-		    interrupt_pending() != 0)
-			return BOOT_INTERRUPTED;
-		proc_describe(&result, "the migration command", what,
-		              sizeof(what));
-		log_error("%s", what);
-		log_hint(
-		        "its output is above; the next run retries the migration");
-		boot->migration = "failed";
-		snprintf(boot->message, sizeof(boot->message), "%s", what);
-		return BOOT_MIGRATE;
-	}
+	code = steps_run_command(
+	        boot, &plan->migrate, "migrate", "the migration command",
+	        "its output is above; the next run retries the migration",
+	        &boot->migration, BOOT_MIGRATE);
+	if (code != BOOT_OK)
+		return code;
 	if (!state_set(boot, STEPS_KEY_FINGERPRINT, boot->fingerprint))
 		return BOOT_MIGRATE;
 	boot->migration = "ran";
@@ -393,24 +411,17 @@ static int steps_partial(struct boot *boot, const char *since)
 
 static int steps_run_seeds(struct boot *boot)
 {
-	struct proc_result result;
-	char what[600];
+	int code;
 
 	if (!state_set(boot, STEPS_KEY_SEED, "started"))
 		return BOOT_SEED;
 	log_info("running seeds");
-	if (!steps_command(boot, &boot->plan->seed, "seed", &result)) {
-		if (result.outcome == PROC_INTERRUPTED ||
-		    interrupt_pending() != 0)
-			return BOOT_INTERRUPTED;
-		proc_describe(&result, "the seed command", what, sizeof(what));
-		log_error("%s", what);
-		log_hint(
-		        "the seed record stays \"started\": the next run reports a partial seed instead of seeding over what is there");
-		boot->seed = "failed";
-		snprintf(boot->message, sizeof(boot->message), "%s", what);
-		return BOOT_SEED;
-	}
+	code = steps_run_command(
+	        boot, &boot->plan->seed, "seed", "the seed command",
+	        "the seed record stays \"started\": the next run reports a partial seed instead of seeding over what is there",
+	        &boot->seed, BOOT_SEED);
+	if (code != BOOT_OK)
+		return code;
 	if (!state_set(boot, STEPS_KEY_SEED, "seeded"))
 		return BOOT_SEED;
 	boot->seed = "ran";
